@@ -1,0 +1,109 @@
+# warrant: models generate, checks decide.
+#
+#   make            build build/warrant, build/libwarrant.a, build/libwarrant.so
+#   make test       unit tests, golden cases and end-to-end CLI tests
+#   make demo       install missing Debian packages (as root), build, run the example offline
+#   make check      sanitizer build + tests, and static analysis
+#   make bench      benchmarks (see bench/README.md)
+#   make fuzz       libFuzzer target for the workflow loader (clang)
+#
+# WERROR=1 turns warnings into errors (CI sets it). SAN=1 builds with ASan+UBSan.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8
+VERSION := 0.1.0
+
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
+           -Iinclude -Isrc -DWR_VERSION='"$(VERSION)"' \
+           $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC  := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+BENCH_SRC:= $(sort $(wildcard bench/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+
+.PHONY: all test demo check bench fuzz deps clean install compile_commands.json
+all: $(BUILD)/warrant $(BUILD)/libwarrant.a $(BUILD)/libwarrant.so $(BUILD)/warrant.pc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libwarrant.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/libwarrant.so: $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The CLI links the static library and reaches it only through include/warrant.h.
+$(BUILD)/warrant: $(CLI_OBJ) $(BUILD)/libwarrant.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libwarrant.a $(LDLIBS)
+
+$(BUILD)/warrant.pc: warrant.pc.in
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' -e 's|@PKGS@|$(PKGS)|' $< > $@
+
+# Unit tests see the internal headers: they test modules, not only the API.
+$(BUILD)/unit: $(TEST_OBJ) $(BUILD)/libwarrant.a
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libwarrant.a $(LDLIBS)
+
+test: all $(BUILD)/unit
+	@tests/run.sh $(BUILD)
+
+deps:
+	@scripts/deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@examples/demo.sh $(BUILD)
+
+check:
+	$(MAKE) BUILD=build-san SAN=1 WERROR=1 test
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	  --suppress=missingIncludeSystem --inline-suppr -Iinclude -Isrc src
+
+bench: all
+	@$(MAKE) --no-print-directory $(BUILD)/bench_steps
+	@bench/run.sh $(BUILD)
+
+$(BUILD)/bench_%: bench/%.c $(BUILD)/libwarrant.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libwarrant.a $(LDLIBS)
+
+fuzz:
+	@mkdir -p $(BUILD)
+	clang $(filter-out -fvisibility=hidden,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
+	  -o $(BUILD)/fuzz_spec tests/fuzz/fuzz_spec.c $(LIB_SRC) $(LDLIBS)
+	@echo "run: $(BUILD)/fuzz_spec -max_total_time=60 tests/cases/spec"
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m755 $(BUILD)/warrant $(DESTDIR)$(PREFIX)/bin/
+	install -m644 $(BUILD)/libwarrant.a $(BUILD)/libwarrant.so $(DESTDIR)$(PREFIX)/lib/
+	install -m644 include/warrant.h $(DESTDIR)$(PREFIX)/include/
+	install -m644 $(BUILD)/warrant.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+compile_commands.json:
+	bear -- $(MAKE) -B all $(BUILD)/unit
+
+clean:
+	rm -rf $(BUILD) build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

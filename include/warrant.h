@@ -1,0 +1,347 @@
+/*
+ * warrant.h: LLM workflows in which models generate and checks decide.
+ *
+ * A model's output is a candidate. Only the workflow's checks, its policy and
+ * people move it forward:
+ *
+ *     candidate --checks pass--> verified --approval--> approved --ship--> shipped
+ *         \------ any check fails ------> rejected (with one failure class)
+ *
+ * Typical use:
+ *
+ *     struct wr_err err;
+ *     struct wr_flow *flow = NULL;
+ *     struct wr_store *store = NULL;
+ *     struct wr_run_result res;
+ *
+ *     if (wr_flow_load("flow.yaml", NULL, &flow, &err) < 0 ||
+ *         wr_store_open(".warrant/warrant.db", &store, &err) < 0) {
+ *             fprintf(stderr, "%s\n", err.msg);
+ *             goto out;
+ *     }
+ *     struct wr_run_params p = wr_run_default_params();
+ *     wr_run_start(store, flow, &p, &res, &err);    // res.status, res.failure
+ *   out:
+ *     wr_store_free(store);
+ *     wr_flow_free(flow);
+ *
+ * Conventions. Fallible functions return 0 or a negative WR_E* code and, when
+ * given a struct wr_err, fill it with a message that names the place
+ * ("flow.yaml:12:7: ..."). Filling an error never allocates. Arguments are
+ * borrowed; what a _new/_load/_open function hands out belongs to the caller
+ * and is released with the matching _free, which accepts NULL. The library
+ * never prints and never exits.
+ */
+#ifndef WARRANT_H
+#define WARRANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define WR_API __attribute__((visibility("default")))
+#else
+#define WR_API
+#endif
+
+/* --- errors --- */
+
+enum {
+	WR_OK = 0,
+	WR_EINVAL = -1,   /* a bad argument from the caller */
+	WR_ENOMEM = -2,   /* out of memory */
+	WR_EIO = -3,      /* a file could not be read or written */
+	WR_ESPEC = -4,    /* a workflow file is invalid */
+	WR_ESTORE = -5,   /* the store failed (SQLite error, bad schema) */
+	WR_ENOTFOUND = -6,/* no such run, step or artifact */
+	WR_ESTATE = -7,   /* refused: the artifact or run is not in a state that allows it */
+	WR_EBUSY = -8,    /* the run is being executed by another process */
+	WR_ETAMPER = -9,  /* stored bytes or ledger entries do not match their hashes */
+	WR_EPROVIDER = -10,/* a model provider could not be set up */
+	WR_ETOOBIG = -11, /* input over a documented size cap */
+};
+
+#define WR_ERR_MAX 1024
+
+struct wr_err {
+	int code;              /* the WR_E* code, 0 when no error */
+	char msg[WR_ERR_MAX];  /* one line, NUL-terminated, never allocated */
+};
+
+/* A short, static description of a WR_E* code. Never NULL. */
+WR_API const char *wr_strerror(int code);
+WR_API const char *wr_version(void);
+
+/* --- the failure taxonomy: every failure gets exactly one class --- */
+
+enum wr_failure {
+	WR_FAIL_NONE = 0,
+	WR_FAIL_CONTEXT_MISSING,    /* a required input or earlier artifact was absent */
+	WR_FAIL_RETRIEVAL_MISS,     /* retrieval found nothing usable */
+	WR_FAIL_TOOL_ERROR,         /* a tool ran and failed */
+	WR_FAIL_PERMISSION_DENIED,  /* a request fell outside the permission envelope */
+	WR_FAIL_CONSTRAINT_CONFLICT,/* the workflow's own constraints cannot all hold */
+	WR_FAIL_SCHEMA_INVALID,     /* output is not valid JSON or breaks its schema */
+	WR_FAIL_UNSUPPORTED_CLAIM,  /* a claim or quote not found in the sources */
+	WR_FAIL_REFUSAL,            /* the model declined */
+	WR_FAIL_BUDGET_EXCEEDED,    /* tokens, cost, time or calls ran out */
+	WR_FAIL_UNDERSPECIFIED,     /* the task lacks what it needs to be done */
+	WR_FAIL_PROVIDER_ERROR,     /* the model provider failed */
+	WR_FAIL_TIMEOUT,            /* something took longer than allowed */
+	WR_FAIL_CHECK_FAILED,       /* a deterministic check failed */
+	WR_FAIL_REJECTED_BY_HUMAN,  /* a person rejected it */
+	WR_FAIL_COUNT_
+};
+
+/* "schema_invalid" etc.; "none" for WR_FAIL_NONE; "?" out of range. */
+WR_API const char *wr_failure_name(enum wr_failure f);
+/* The class for a name, or -1 when the name is unknown. */
+WR_API int wr_failure_parse(const char *name);
+
+/* --- artifact states and run statuses --- */
+
+enum wr_state {
+	WR_STATE_CANDIDATE = 0,
+	WR_STATE_VERIFIED,
+	WR_STATE_APPROVED,
+	WR_STATE_SHIPPED,
+	WR_STATE_REJECTED,
+};
+WR_API const char *wr_state_name(enum wr_state s);
+
+enum wr_run_status {
+	WR_RUN_RUNNING = 0,  /* started, not finished (or killed: resume it) */
+	WR_RUN_WAITING,      /* paused at an approve step */
+	WR_RUN_DONE,         /* every step completed */
+	WR_RUN_REJECTED,     /* an artifact was rejected by a check or a person */
+	WR_RUN_FAILED,       /* stopped by another failure (budget, provider, ...) */
+};
+WR_API const char *wr_run_status_name(enum wr_run_status s);
+
+/* Exit codes of the CLI, one per outcome, so scripts can branch on them. */
+enum {
+	WR_EXIT_DONE = 0,
+	WR_EXIT_FAILED = 1,    /* provider error, refusal, timeout, ... */
+	WR_EXIT_USAGE = 2,     /* bad command line, invalid workflow, unknown run */
+	WR_EXIT_REJECTED = 3,  /* a check or a person rejected the artifact */
+	WR_EXIT_WAITING = 4,   /* paused for approval */
+	WR_EXIT_BUDGET = 5,    /* a budget was exceeded */
+	WR_EXIT_INTERNAL = 6,  /* store or I/O error; the run is resumable */
+};
+
+/* --- workflows --- */
+
+struct wr_flow;
+
+struct wr_flow_params {
+	/* Called once per problem found while loading, with a full
+	 * "file:line:col: message" line. The first problem also goes to err. */
+	void (*on_problem)(void *ud, const char *msg);
+	void *ud;
+};
+WR_API struct wr_flow_params wr_flow_default_params(void);
+
+/* Loads and validates a workflow file. Reports every problem (through
+ * params->on_problem) before failing with WR_ESPEC. */
+WR_API int wr_flow_load(const char *path, const struct wr_flow_params *params,
+                        struct wr_flow **out, struct wr_err *err);
+WR_API void wr_flow_free(struct wr_flow *flow);
+/* Name from the file, and the version hash: SHA-256 (hex) over the file and
+ * every file it names. Valid while the flow lives. */
+WR_API const char *wr_flow_name(const struct wr_flow *flow);
+WR_API const char *wr_flow_hash(const struct wr_flow *flow);
+/* Default store path for a workflow: ".warrant/warrant.db" beside it. */
+WR_API int wr_flow_store_path(const char *flow_path, char *buf, size_t size);
+
+/* --- the store --- */
+
+struct wr_store;
+
+/* Opens (creating the file and its folder when missing) a SQLite store. */
+WR_API int wr_store_open(const char *path, struct wr_store **out, struct wr_err *err);
+WR_API void wr_store_free(struct wr_store *store);
+
+/* --- runs --- */
+
+#define WR_ID_MAX 64
+#define WR_HASH_HEX 65
+
+struct wr_input {
+	const char *name;
+	const char *value;  /* bytes, NUL-terminated */
+};
+
+enum wr_event_kind {
+	WR_EV_STEP_START,
+	WR_EV_STEP_END,     /* status/failure/message say how it ended */
+	WR_EV_WAITING,      /* an approve step is waiting */
+	WR_EV_SKIP,         /* a completed step skipped on resume */
+};
+
+struct wr_event {
+	enum wr_event_kind kind;
+	const char *run_id;
+	const char *step_id;
+	const char *step_kind;      /* "generate", "check", ... */
+	int index, total;           /* 0-based step index, number of steps */
+	enum wr_failure failure;
+	const char *message;        /* may be "" */
+	double seconds;             /* step duration for WR_EV_STEP_END */
+};
+
+struct wr_run_params {
+	const struct wr_input *inputs;
+	size_t n_inputs;
+	uint64_t seed;              /* recorded with the run; 0 picks one */
+	int has_seed;
+	const char *actor;          /* who started it, for the ledger; NULL: "cli" */
+	void (*on_event)(void *ud, const struct wr_event *ev);
+	void *ud;
+	/* Stop after this many steps (0: no limit). Used by tests and the
+	 * benchmark to leave a run half done. */
+	int max_steps;
+};
+WR_API struct wr_run_params wr_run_default_params(void);
+
+struct wr_run_result {
+	char run_id[WR_ID_MAX];
+	enum wr_run_status status;
+	enum wr_failure failure;    /* WR_FAIL_NONE unless rejected/failed */
+	char failed_step[WR_ID_MAX];
+	char message[512];          /* why it stopped, "" when done */
+	int exit_code;              /* the WR_EXIT_* for this outcome */
+};
+
+/* Starts a run of flow, executing steps until it is done, waits for approval,
+ * or fails. Every state change is committed before the next action. A run
+ * outcome (rejected, budget, ...) is not an error: the call returns 0 and
+ * res says how it ended. Errors are for when it could not proceed. */
+WR_API int wr_run_start(struct wr_store *store, const struct wr_flow *flow,
+                        const struct wr_run_params *params,
+                        struct wr_run_result *res, struct wr_err *err);
+
+/* Continues a run from its last committed state, using the workflow as it
+ * was when the run started (its bytes are kept in the store). A completed
+ * step is never executed again and an effect never happens twice. run_id may
+ * be a unique prefix or "last". */
+WR_API int wr_run_resume(struct wr_store *store, const char *run_id,
+                         const struct wr_run_params *params,
+                         struct wr_run_result *res, struct wr_err *err);
+
+enum wr_decision { WR_APPROVE, WR_REJECT };
+
+/* Records a person's decision on an approve step that is waiting. Refused
+ * (WR_ESTATE) unless the step is waiting and its artifact is verified. The
+ * decision goes to the ledger under actor with note. It does not resume the
+ * run: call wr_run_resume after an approval. */
+WR_API int wr_decide(struct wr_store *store, const char *run_id, const char *step_id,
+                     enum wr_decision d, const char *actor, const char *note,
+                     struct wr_err *err);
+
+/* --- reading runs back --- */
+
+struct wr_run_info {
+	char id[WR_ID_MAX];
+	char flow_name[128];
+	char flow_path[512];
+	char flow_hash[WR_HASH_HEX];
+	enum wr_run_status status;
+	enum wr_failure failure;
+	char failed_step[WR_ID_MAX];
+	char message[512];
+	uint64_t seed;
+	int64_t created_ms, updated_ms;  /* Unix epoch milliseconds */
+	int64_t tokens_in, tokens_out, calls;
+	double cost_usd;
+	double seconds;                  /* wall time spent executing */
+	int steps_done, steps_total;
+};
+
+struct wr_step_info {
+	int index;
+	char id[WR_ID_MAX];
+	char kind[16];
+	char status[16];                 /* pending, running, done, waiting, failed */
+	char artifact[WR_HASH_HEX];      /* SHA-256 of the step's artifact, or "" */
+	enum wr_state state;             /* of the artifact this step produced or acted on */
+	enum wr_failure failure;
+	char message[512];
+	double seconds;
+};
+
+struct wr_check_info {
+	char step_id[WR_ID_MAX];
+	int index;                       /* position in the step's checks list */
+	char kind[16];
+	int passed;
+	enum wr_failure failure;
+	char reason[512];
+	double seconds;
+};
+
+/* Resolves a run id, a unique prefix of one, or "last". */
+WR_API int wr_run_find(struct wr_store *store, const char *ref, char id[WR_ID_MAX],
+                       struct wr_err *err);
+WR_API int wr_run_get(struct wr_store *store, const char *run_id,
+                      struct wr_run_info *info, struct wr_err *err);
+/* Calls fn for each run, newest first, until fn returns non-zero. At most
+ * limit runs (0: all). */
+WR_API int wr_runs_each(struct wr_store *store, int limit,
+                        int (*fn)(void *ud, const struct wr_run_info *info),
+                        void *ud, struct wr_err *err);
+WR_API int wr_run_steps(struct wr_store *store, const char *run_id,
+                        int (*fn)(void *ud, const struct wr_step_info *info),
+                        void *ud, struct wr_err *err);
+WR_API int wr_run_checks(struct wr_store *store, const char *run_id,
+                         int (*fn)(void *ud, const struct wr_check_info *info),
+                         void *ud, struct wr_err *err);
+
+/* Reads an artifact's bytes by its hash, verifying them against it
+ * (WR_ETAMPER on mismatch). *bytes is NUL-terminated and the caller's, to
+ * free with free(). At most max bytes (0: no cap; WR_ETOOBIG above it). */
+WR_API int wr_artifact_read(struct wr_store *store, const char *hash,
+                            size_t max, char **bytes, size_t *len,
+                            struct wr_err *err);
+
+/* --- the ledger --- */
+
+struct wr_ledger_report {
+	int64_t entries;        /* entries read */
+	int64_t problems;       /* problems found; 0 means the chain verifies */
+	char head[WR_HASH_HEX]; /* hash of the last entry */
+	int64_t bytes;          /* bytes hashed */
+};
+
+/* Verifies the whole chain: every entry's hash, each link to the previous
+ * entry, the sequence, and the recorded head. Each problem goes to on_problem
+ * (when not NULL). Returns 0 when the chain verifies, WR_ETAMPER when it does
+ * not, another code when it could not be read. */
+WR_API int wr_ledger_verify(struct wr_store *store,
+                            void (*on_problem)(void *ud, const char *msg), void *ud,
+                            struct wr_ledger_report *report, struct wr_err *err);
+
+struct wr_ledger_entry {
+	int64_t seq;
+	int64_t at_ms;
+	char run_id[WR_ID_MAX];
+	char actor[128];       /* "model:drafter", "check:verify", "human:alice", "engine" */
+	char action[32];       /* generated, check_passed, verified, approved, shipped, ... */
+	char subject[WR_HASH_HEX];/* the artifact hash the decision is about, or "" */
+	char evidence[512];    /* compact JSON: hashes and reasons */
+	char prev[WR_HASH_HEX];
+	char hash[WR_HASH_HEX];
+};
+
+/* Calls fn for each ledger entry of run_id (NULL: all), in order. */
+WR_API int wr_ledger_each(struct wr_store *store, const char *run_id,
+                          int (*fn)(void *ud, const struct wr_ledger_entry *e),
+                          void *ud, struct wr_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WARRANT_H */

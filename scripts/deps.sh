@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs the Debian packages warrant needs, when any is missing.
+# As root it runs apt-get; otherwise it prints the command to run.
+set -e
+pkgs="build-essential pkg-config libfyaml-dev libjansson-dev libsqlite3-dev
+      libssl-dev libpcre2-dev sqlite3 openssl bc"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+	echo "deps: missing$missing" >&2
+	echo "deps: run: sudo apt-get install$missing" >&2
+	exit 1
+fi

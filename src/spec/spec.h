@@ -1,0 +1,157 @@
+/* spec.h: a workflow file loaded into typed structs.
+ *
+ * Everything a struct spec_flow points at lives in its arena and dies with
+ * spec_free. The loader reports every problem as "file:line:col: message"
+ * and suggests the nearest valid key or name for typos. A flow that loads is
+ * valid: names resolve, steps refer only to earlier steps, every shipped
+ * artifact is checked first, templates name only known variables. */
+#ifndef WR_SPEC_SPEC_H
+#define WR_SPEC_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/hash.h"
+#include "warrant.h"
+
+struct spec_pos {
+	int line, col;  /* 1-based; 0 when unknown */
+};
+
+enum spec_step_kind {
+	STEP_GENERATE,
+	STEP_CHECK,
+	STEP_APPROVE,
+	STEP_SHIP,
+	STEP_KIND_COUNT_
+};
+
+enum check_kind {
+	CHECK_JSON,          /* the artifact parses as JSON */
+	CHECK_CONTAINS,      /* contains arg (bytes) */
+	CHECK_NOT_CONTAINS,  /* does not contain arg */
+	CHECK_REGEX,         /* PCRE2 pattern arg matches somewhere (UTF-8 mode) */
+	CHECK_KIND_COUNT_
+};
+
+struct spec_check {
+	enum check_kind kind;
+	const char *arg;      /* needle or pattern; NULL for json */
+	const char *label;    /* optional "name:" shown in reports; NULL: derived */
+	void *compiled;       /* check_compile's result (pcre2_code *), owned by the flow */
+	struct spec_pos pos;
+};
+
+struct spec_model {
+	const char *name;       /* key under models: */
+	const char *provider;   /* "script" (more with the providers issue) */
+	const char *model;      /* the provider's model id, or NULL */
+	const char *file;       /* script provider: responses file, resolved against the flow's dir */
+	double temperature;     /* -1: unset */
+	int max_tokens;         /* 0: unset */
+	double price_in;        /* USD per million input tokens; 0: free/unknown */
+	double price_out;       /* USD per million output tokens */
+	const char *options;    /* the whole model mapping as compact JSON, for providers */
+	struct spec_pos pos;
+};
+
+struct spec_input {
+	const char *name;
+	const char *description;  /* or NULL */
+	const char *default_value;/* or NULL */
+	int required;             /* 1 unless a default is given or required: false */
+	struct spec_pos pos;
+};
+
+struct spec_budget {        /* 0 means unlimited */
+	int64_t tokens;         /* input + output tokens over the run */
+	double cost_usd;
+	double seconds;         /* wall time spent executing the run */
+	int64_t calls;          /* model calls */
+};
+
+struct spec_contract {
+	const char *purpose;
+	const char *audience;
+	const char **constraints;
+	size_t n_constraints;
+	const char *stop;       /* the stop condition */
+};
+
+struct spec_step {
+	const char *id;
+	enum spec_step_kind kind;
+	struct spec_pos pos;
+
+	/* generate */
+	const char *model;      /* a key of models: */
+	int model_index;
+	const char *prompt;     /* template text (inline, or read from prompt_file) */
+	struct spec_pos prompt_pos;
+
+	/* check, approve, ship: the generate step whose artifact they act on */
+	const char *of;
+	int of_index;           /* index into steps[] of that generate step */
+
+	/* check */
+	struct spec_check *checks;
+	size_t n_checks;
+
+	/* ship */
+	const char *to;         /* destination file, resolved against the flow's dir */
+	int append;             /* 1: append to the file (exactly once) instead of creating it */
+	int overwrite;          /* 1: replace an existing file */
+	enum wr_state requires; /* VERIFIED or APPROVED; default APPROVED when the
+	                           artifact has an approve step, else VERIFIED */
+};
+
+struct spec_flow {
+	struct arena arena;
+	const char *path;       /* as given */
+	const char *dir;        /* directory of path, for resolving relative names */
+	const char *name;       /* name:, or the file's base name */
+	const char *description;
+	struct spec_contract contract;
+	struct spec_input *inputs;
+	size_t n_inputs;
+	struct spec_model *models;
+	size_t n_models;
+	struct spec_budget budget;
+	struct spec_step *steps;
+	size_t n_steps;
+	const char *source;     /* the file's bytes, NUL-terminated */
+	size_t source_len;
+	char hash[HASH_HEX];    /* SHA-256 over the file and every file it names */
+};
+
+struct spec_params {
+	void (*on_problem)(void *ud, const char *msg);
+	void *ud;
+};
+
+/* Loads path. On WR_ESPEC every problem went to on_problem and the first is
+ * in err. *out is the caller's (spec_free). */
+int spec_load(const char *path, const struct spec_params *params,
+              struct spec_flow **out, struct wr_err *err);
+
+/* Loads from bytes already in memory; path is used for messages and its
+ * directory for relative names. Used to resume a run from the workflow bytes
+ * kept in the store. */
+int spec_load_bytes(const char *path, const char *bytes, size_t len,
+                    const struct spec_params *params, struct spec_flow **out,
+                    struct wr_err *err);
+
+void spec_free(struct spec_flow *flow);
+
+const char *spec_step_kind_name(enum spec_step_kind k);
+const char *spec_check_kind_name(enum check_kind k);
+
+/* Index of the step with this id, or -1. */
+int spec_step_find(const struct spec_flow *flow, const char *id);
+
+/* The closest of names[0..n) to s by edit distance, when close enough to be
+ * a likely typo (distance <= 2, or <= 1 for short words); else NULL. */
+const char *spec_suggest(const char *s, const char *const *names, size_t n);
+
+#endif

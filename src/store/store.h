@@ -1,0 +1,187 @@
+/* store.h: durable state of runs in SQLite.
+ *
+ * One file (WAL mode), tables a person can read with sqlite3: runs, steps,
+ * artifacts, blobs (content-addressed bytes), checks, calls (model
+ * exchanges), effects (ship intents), ledger, meta. The engine wraps each
+ * state change in store_begin/store_commit, so a crash leaves either all of
+ * a change or none of it. Strings in the row structs are fixed buffers;
+ * rows handed to callbacks are valid only during the call. */
+#ifndef WR_STORE_STORE_H
+#define WR_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/hash.h"
+#include "warrant.h"
+
+struct store;
+
+int store_open(const char *path, struct store **out, struct wr_err *err);
+void store_free(struct store *st);
+const char *store_path(const struct store *st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Nesting is not supported. */
+int store_begin(struct store *st, struct wr_err *err);
+int store_commit(struct store *st, struct wr_err *err);
+void store_rollback(struct store *st);
+
+/* --- blobs: content-addressed bytes --- */
+
+/* Stores bytes under their SHA-256 (once; a second put is a no-op). */
+int store_blob_put(struct store *st, const void *bytes, size_t len,
+                   char hash[HASH_HEX], struct wr_err *err);
+/* Appends the bytes stored under hash to out; WR_ENOTFOUND when absent.
+ * Does not verify; see store_blob_get_verified. */
+int store_blob_get(struct store *st, const char *hash, struct buf *out,
+                   struct wr_err *err);
+/* The same, and fails with WR_ETAMPER when the bytes do not hash to hash. */
+int store_blob_get_verified(struct store *st, const char *hash, struct buf *out,
+                            struct wr_err *err);
+
+/* --- runs --- */
+
+struct store_run {
+	char id[WR_ID_MAX];
+	char flow_name[128];
+	char flow_path[512];
+	char flow_hash[HASH_HEX];
+	char flow_blob[HASH_HEX];   /* the workflow file's bytes, as started */
+	int status;                 /* enum wr_run_status */
+	int failure;                /* enum wr_failure */
+	char failed_step[WR_ID_MAX];
+	char message[512];
+	char inputs_blob[HASH_HEX]; /* canonical JSON of the inputs */
+	uint64_t seed;
+	int64_t created_ms, updated_ms;
+	int64_t tokens_in, tokens_out, calls;
+	double cost_usd;
+	double seconds;
+	int steps_total;
+	int owner_pid;              /* the process executing it, 0 when none */
+};
+
+int store_run_insert(struct store *st, const struct store_run *r, struct wr_err *err);
+/* Updates every column but id, flow and created. */
+int store_run_update(struct store *st, const struct store_run *r, struct wr_err *err);
+int store_run_get(struct store *st, const char *id, struct store_run *r,
+                  struct wr_err *err);
+/* Resolves an id, a unique prefix, or "last". */
+int store_run_find(struct store *st, const char *ref, char id[WR_ID_MAX],
+                   struct wr_err *err);
+int store_runs_each(struct store *st, int limit,
+                    int (*fn)(void *ud, const struct store_run *r), void *ud,
+                    struct wr_err *err);
+/* Claims a run for this process: succeeds when owner_pid is 0, this pid, or
+ * a process that no longer exists; WR_EBUSY otherwise. Commits itself. */
+int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *err);
+int store_run_unclaim(struct store *st, const char *id, int pid);
+
+/* --- steps and artifacts --- */
+
+struct store_step {
+	char run_id[WR_ID_MAX];
+	int idx;
+	char id[WR_ID_MAX];
+	char kind[16];
+	char status[16];            /* pending, running, done, waiting, failed */
+	int failure;
+	char message[512];
+	char artifact[HASH_HEX];    /* the artifact produced or acted on */
+	int64_t started_ms, ended_ms;
+	double seconds;
+	int64_t ledger_seq;         /* the ledger entry that completed it, or 0 */
+};
+
+int store_step_put(struct store *st, const struct store_step *s, struct wr_err *err);
+int store_step_get(struct store *st, const char *run_id, const char *step_id,
+                   struct store_step *s, struct wr_err *err);
+int store_steps_each(struct store *st, const char *run_id,
+                     int (*fn)(void *ud, const struct store_step *s), void *ud,
+                     struct wr_err *err);
+
+struct store_artifact {
+	char run_id[WR_ID_MAX];
+	char step_id[WR_ID_MAX];    /* the generate step that made it */
+	char hash[HASH_HEX];
+	int64_t size;
+	int state;                  /* enum wr_state */
+	int failure;
+	int checks_passed;          /* check steps passed so far */
+};
+
+int store_artifact_put(struct store *st, const struct store_artifact *a,
+                       struct wr_err *err);
+int store_artifact_get(struct store *st, const char *run_id, const char *step_id,
+                       struct store_artifact *a, struct wr_err *err);
+
+/* --- checks, calls, effects --- */
+
+struct store_check {
+	char run_id[WR_ID_MAX];
+	char step_id[WR_ID_MAX];
+	int idx;
+	char kind[16];
+	char artifact[HASH_HEX];
+	int passed;
+	int failure;
+	char reason[512];
+	double seconds;
+};
+
+int store_check_put(struct store *st, const struct store_check *c, struct wr_err *err);
+int store_checks_each(struct store *st, const char *run_id,
+                      int (*fn)(void *ud, const struct store_check *c), void *ud,
+                      struct wr_err *err);
+
+struct store_call {
+	char run_id[WR_ID_MAX];
+	char step_id[WR_ID_MAX];
+	int64_t call_index;
+	int attempt;
+	char model[128];
+	char provider[32];
+	char request_hash[HASH_HEX]; /* canonical request; its bytes are a blob */
+	char response_hash[HASH_HEX];/* output bytes; a blob */
+	int64_t tokens_in, tokens_out;
+	double cost_usd;
+	double seconds;
+	int failure;
+	char finish[32];
+	char detail[256];
+};
+
+int store_call_put(struct store *st, const struct store_call *c, struct wr_err *err);
+
+struct store_effect {
+	char run_id[WR_ID_MAX];
+	char step_id[WR_ID_MAX];
+	char target[512];           /* path written */
+	int append;
+	int64_t offset;             /* append: file size before writing */
+	char hash[HASH_HEX];        /* the artifact written */
+	char status[8];             /* intent, done */
+};
+
+int store_effect_put(struct store *st, const struct store_effect *e, struct wr_err *err);
+int store_effect_get(struct store *st, const char *run_id, const char *step_id,
+                     struct store_effect *e, struct wr_err *err);
+
+/* --- ledger rows (the chain rules live in ledger/) --- */
+
+int store_ledger_insert(struct store *st, const struct wr_ledger_entry *e,
+                        struct wr_err *err);
+/* The last entry, or seq 0 and empty hashes when the ledger is empty. */
+int store_ledger_tail(struct store *st, struct wr_ledger_entry *e, struct wr_err *err);
+int store_ledger_each(struct store *st, const char *run_id,
+                      int (*fn)(void *ud, const struct wr_ledger_entry *e), void *ud,
+                      struct wr_err *err);
+
+/* meta: small key/value settings (schema version, ledger head). */
+int store_meta_set(struct store *st, const char *key, const char *value,
+                   struct wr_err *err);
+int store_meta_get(struct store *st, const char *key, char *value, size_t size,
+                   struct wr_err *err);
+
+#endif
