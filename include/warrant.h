@@ -341,6 +341,10 @@ WR_API int wr_ledger_each(struct wr_store *store, const char *run_id,
                           int (*fn)(void *ud, const struct wr_ledger_entry *e),
                           void *ud, struct wr_err *err);
 
+/* --- JSON Schema (src/check/schema.c) --- */
+
+/* --- model providers (src/model/) --- */
+
 #ifdef __cplusplus
 }
 #endif

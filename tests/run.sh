@@ -9,6 +9,7 @@ export WARRANT="$root/$build/warrant"
 export WR_TEST_TMP="$root/$build/tmp/unit"
 export WR_ROOT="$root"
 passed=0 failed=0
+cd "$root"
 rm -rf "$root/$build/tmp"
 mkdir -p "$WR_TEST_TMP"
 
