@@ -44,7 +44,8 @@ all: $(BUILD)/warrant $(BUILD)/libwarrant.a $(BUILD)/libwarrant.so $(BUILD)/warr
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC  $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libwarrant.a: $(LIB_OBJ)
 	@rm -f $@

@@ -2,6 +2,8 @@
 #ifndef WR_CLI_H
 #define WR_CLI_H
 
+#include <stdio.h>
+
 #include "warrant.h"
 
 struct cli_cmd {
@@ -10,6 +12,41 @@ struct cli_cmd {
 	const char *summary;
 };
 
+/* Commands: argv[0] is the command's name. Each returns a WR_EXIT_* code. */
+int cmd_run(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_reject(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
+/* --- cli_common.c --- */
+
+/* Prints "warrant: " and a formatted message to stderr; returns code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Maps a library error to an exit code (bad input -> USAGE, else INTERNAL). */
+int cli_exit_for(int rc);
+/* Opens the store: --store PATH, else $WARRANT_STORE, else the one beside
+ * flow_path (when given), else ./.warrant/warrant.db (which must exist). */
+int cli_store_open(const char *opt, const char *flow_path, struct wr_store **out);
+/* Progress lines on stderr, one per step end (unless quiet). */
+void cli_on_event(void *ud, const struct wr_event *ev);
+/* Prints how a run ended and returns its exit code. */
+int cli_report(const struct wr_run_result *res, int quiet);
+/* Continues a run and reports how it ended (cmd_run.c); an exit code. */
+int cli_resume(struct wr_store *store, const char *run, int quiet, int max_steps);
+/* Writes s as a JSON string literal. */
+void cli_json_str(FILE *f, const char *s);
+/* Local time "YYYY-MM-DD HH:MM:SS" of epoch milliseconds. */
+void cli_time(int64_t ms, char *out, size_t size);
+/* True when s is "-h" or "--help". */
+int cli_is_help(const char *s);
+/* The name of the person at the keyboard, for the ledger. */
+const char *cli_user(void);
+/* Color for terminals: the escape or "" when stdout/stderr is not a tty. */
+const char *cli_color(FILE *f, const char *code);
 
 #endif

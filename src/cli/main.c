@@ -1,24 +1,49 @@
-/* main.c: the warrant command line. Dispatches to one file per command. */
+/* main.c: the warrant command line. One file per command; this one
+ * dispatches and prints the overview. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
 static const struct cli_cmd commands[] = {
+	{ "run", cmd_run, "run a workflow" },
+	{ "resume", cmd_resume, "continue a run from its last committed state" },
+	{ "approve", cmd_approve, "approve an artifact waiting for a person" },
+	{ "reject", cmd_reject, "reject an artifact waiting for a person" },
+	{ "runs", cmd_runs, "list runs" },
+	{ "show", cmd_show, "show a run: status, failure class, steps, checks" },
+	{ "ledger", cmd_ledger, "verify or show the hash-chained ledger" },
+	{ "check", cmd_check, "validate workflow files" },
 	{ "version", cmd_version, "print the version" },
 };
 
+#define N_COMMANDS (sizeof(commands) / sizeof(*commands))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: warrant COMMAND [ARGS]   (warrant COMMAND --help for more)\n\n"
+	           "Models generate. Checks decide.\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nexit codes: 0 done, 1 failed, 2 bad input, 3 rejected, 4 waiting for\n"
+	           "approval, 5 budget exceeded, 6 internal error\n");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		printf("usage: warrant COMMAND [ARGS]\n");
-		return argc < 2 ? WR_EXIT_USAGE : 0;
+	if (argc < 2) {
+		usage(stderr);
+		return WR_EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
 	}
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(argc - 1, argv + 1);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "warrant: unknown command '%s'\n", argv[1]);
-	return WR_EXIT_USAGE;
+	return cli_fail(WR_EXIT_USAGE, "unknown command '%s' (warrant --help lists them)",
+	                argv[1]);
 }

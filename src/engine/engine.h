@@ -1,0 +1,97 @@
+/* engine.h: executing runs. The engine is the only code that changes an
+ * artifact's state, and it does so only in lifecycle.c. */
+#ifndef WR_ENGINE_ENGINE_H
+#define WR_ENGINE_ENGINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "model/provider.h"
+#include "spec/spec.h"
+#include "store/store.h"
+#include "warrant.h"
+
+/* struct wr_flow and struct wr_store are the public names of these. */
+struct wr_flow {
+	struct spec_flow *spec;
+};
+
+enum step_status { SS_PENDING, SS_DONE, SS_WAITING, SS_FAILED };
+
+struct engine {
+	struct store *st;
+	const struct spec_flow *flow;
+	const struct wr_run_params *p;
+	struct wr_run_result *res;
+	struct store_run run;
+	enum step_status *status;     /* per step, as committed */
+	int *checks_of;               /* per generate step: check steps on its artifact */
+	json_t *inputs;               /* the run's inputs: object of strings */
+	void **prov_state;            /* per model, opened on first use */
+	int pid;
+	uint64_t t0_ns;               /* when this process began executing the run */
+	double seconds_before;        /* executing time spent by earlier processes */
+	struct buf scratch;           /* reused by each step */
+};
+
+/* --- run.c --- */
+void engine_event(struct engine *e, enum wr_event_kind kind, int idx,
+                  enum wr_failure f, const char *msg, double seconds);
+/* Seconds spent executing the run so far, across processes. */
+double engine_seconds(const struct engine *e);
+/* Ends the run with an outcome (in the caller's transaction). */
+int engine_finish(struct engine *e, enum wr_run_status status, enum wr_failure f,
+                  int step_idx, const char *msg, struct wr_err *err);
+/* Compact, key-sorted JSON of obj (whose reference it takes) into out for the
+ * ledger's evidence; {"truncated":true} when it does not fit. */
+void engine_evidence(char *out, size_t size, json_t *obj);
+/* Writes the step row for index idx with its new status. */
+int engine_step_put(struct engine *e, int idx, const char *status, enum wr_failure f,
+                    const char *msg, const char *artifact, double seconds,
+                    int64_t ledger_seq, struct wr_err *err);
+
+/* --- steps: each returns 0 when the step ran (whatever its outcome,
+ * which it commits), or an error when it could not. --- */
+int step_generate(struct engine *e, int idx, struct wr_err *err);
+int step_check(struct engine *e, int idx, struct wr_err *err);
+int step_approve(struct engine *e, int idx, struct wr_err *err);
+int step_ship(struct engine *e, int idx, struct wr_err *err);
+
+/* --- lifecycle.c: the artifact state machine --- */
+
+/* Moves an artifact to state to (with failure for REJECTED), appending the
+ * ledger entry that records the decision. Refuses (WR_ESTATE) any move the
+ * lifecycle does not allow; a move to SHIPPED also passes life_ship_gate.
+ * Must run inside the caller's transaction. */
+int life_transition(struct engine *e, struct store_artifact *a, enum wr_state to,
+                    enum wr_failure f, const char *actor, const char *evidence,
+                    int64_t *ledger_seq, struct wr_err *err);
+
+/* The one gate before any effect: the artifact must be in (at least) the
+ * state required, never rejected, that state must be backed by intact ledger
+ * entries of this run, and its bytes must hash to its hash. The bytes are
+ * appended to bytes. */
+int life_ship_gate(struct engine *e, const struct store_artifact *a,
+                   enum wr_state requires, struct buf *bytes, struct wr_err *err);
+
+/* Rank for comparing states along candidate < verified < approved < shipped;
+ * -1 for rejected. */
+int life_rank(enum wr_state s);
+
+/* --- budget.c --- */
+
+/* Before a model call: the failure (BUDGET_EXCEEDED) and why, or NONE.
+ * est_tokens is the prompt's estimated size. */
+enum wr_failure budget_before_call(const struct engine *e, int64_t est_tokens,
+                                   char *why, size_t size);
+/* After a step: has anything gone over? */
+enum wr_failure budget_after(const struct engine *e, char *why, size_t size);
+
+/* --- generate.c --- */
+/* Renders a step's prompt (or the contract as a system prompt) into out. */
+int engine_render_prompt(struct engine *e, const struct spec_step *s, struct buf *out,
+                         struct wr_err *err);
+int engine_render_contract(const struct spec_flow *flow, struct buf *out);
+
+#endif

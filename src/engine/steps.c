@@ -1,0 +1,277 @@
+/* steps.c: the check and approve steps, and people's decisions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "core/err.h"
+#include "core/os.h"
+#include "engine/engine.h"
+#include "ledger/ledger.h"
+
+/* Ends the run in the caller's transaction, with the step marked failed. */
+static int fail_step(struct engine *e, int idx, enum wr_run_status status,
+                     enum wr_failure f, const char *msg, const char *artifact,
+                     struct wr_err *err)
+{
+	int rc;
+
+	e->status[idx] = SS_FAILED;
+	if ((rc = engine_step_put(e, idx, "failed", f, msg, artifact, 0, 0, err)) < 0 ||
+	    (rc = engine_finish(e, status, f, idx, msg, err)) < 0)
+		return rc;
+	return store_run_update(e->st, &e->run, err);
+}
+
+/* A refusal by the lifecycle, committed as the run's end. */
+static int refuse(struct engine *e, int idx, const char *artifact, struct wr_err *why,
+                  struct wr_err *err)
+{
+	int rc;
+
+	if ((rc = store_begin(e->st, err)) < 0)
+		return rc;
+	if ((rc = fail_step(e, idx, WR_RUN_FAILED, WR_FAIL_CONSTRAINT_CONFLICT, why->msg,
+	                    artifact, err)) < 0) {
+		store_rollback(e->st);
+		return rc;
+	}
+	engine_event(e, WR_EV_STEP_END, idx, WR_FAIL_CONSTRAINT_CONFLICT, why->msg, 0);
+	return store_commit(e->st, err);
+}
+
+/* --- check --- */
+
+static int record_check(struct engine *e, const struct spec_step *s, size_t i,
+                        const struct store_artifact *a, const struct check_result *r,
+                        double secs, struct wr_err *err)
+{
+	const struct spec_check *c = &s->checks[i];
+	struct store_check row;
+	char evidence[WR_ERR_MAX / 2], actor[160];
+
+	memset(&row, 0, sizeof(row));
+	snprintf(row.run_id, sizeof(row.run_id), "%s", e->run.id);
+	snprintf(row.step_id, sizeof(row.step_id), "%s", s->id);
+	row.idx = (int)i;
+	snprintf(row.kind, sizeof(row.kind), "%s", spec_check_kind_name(c->kind));
+	memcpy(row.artifact, a->hash, HASH_HEX);
+	row.passed = r->passed;
+	row.failure = r->failure;
+	snprintf(row.reason, sizeof(row.reason), "%s", r->reason);
+	row.seconds = secs;
+	if (store_check_put(e->st, &row, err) < 0)
+		return WR_ESTORE;
+	snprintf(actor, sizeof(actor), "check:%s", s->id);
+	engine_evidence(evidence, sizeof(evidence),
+	              json_pack("{s:i,s:s,s:s,s:s}", "check", (int)i, "kind", row.kind,
+	                        "label", c->label ? c->label : row.kind, "reason", r->reason));
+	return ledger_append(e->st, e->run.id, actor, r->passed ? "check_passed" : "check_failed",
+	                     a->hash, evidence, NULL, err);
+}
+
+int step_check(struct engine *e, int idx, struct wr_err *err)
+{
+	const struct spec_step *s = &e->flow->steps[idx];
+	struct store_artifact a;
+	struct check_result r, first = { 1, WR_FAIL_NONE, "" };
+	struct buf bytes = BUF_INIT;
+	struct wr_err why;
+	uint64_t t0 = os_mono_ns(), t1;
+	int64_t seq = 0;
+	char actor[160], msg[600];
+	int rc, failed = 0;
+
+	if ((rc = store_artifact_get(e->st, e->run.id, s->of, &a, err)) < 0)
+		goto out;
+	if (a.state != WR_STATE_CANDIDATE && a.state != WR_STATE_VERIFIED) {
+		err_set(&why, WR_ESTATE, "step '%s': artifact of '%s' is %s; only a candidate "
+		        "or verified artifact is checked", s->id, s->of, wr_state_name(a.state));
+		rc = refuse(e, idx, a.hash, &why, err);
+		goto out;
+	}
+	if ((rc = store_blob_get_verified(e->st, a.hash, &bytes, err)) < 0)
+		goto out;
+	if ((rc = store_begin(e->st, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < s->n_checks; i++) {
+		t1 = os_mono_ns();
+		check_run(&s->checks[i], bytes.data, bytes.len, &r);
+		if ((rc = record_check(e, s, i, &a, &r, (double)(os_mono_ns() - t1) / 1e9, err)) < 0)
+			goto fail;
+		if (!r.passed && !failed++)
+			first = r;
+	}
+	snprintf(actor, sizeof(actor), "check:%s", s->id);
+	if (failed) {
+		snprintf(msg, sizeof(msg), "%d of %zu checks failed; first: %s", failed,
+		         s->n_checks, first.reason);
+		if ((rc = life_transition(e, &a, WR_STATE_REJECTED, first.failure, actor,
+		                          "{}", &seq, err)) < 0 ||
+		    (rc = fail_step(e, idx, WR_RUN_REJECTED, first.failure, msg, a.hash, err)) < 0)
+			goto fail;
+	} else {
+		a.checks_passed++;
+		if (a.checks_passed >= e->checks_of[s->of_index] && a.state == WR_STATE_CANDIDATE)
+			rc = life_transition(e, &a, WR_STATE_VERIFIED, WR_FAIL_NONE, actor, "{}",
+			                     &seq, err);
+		else
+			rc = store_artifact_put(e->st, &a, err);
+		snprintf(msg, sizeof(msg), "%zu checks passed; artifact %s", s->n_checks,
+		         wr_state_name(a.state));
+		if (rc < 0 ||
+		    (rc = engine_step_put(e, idx, "done", WR_FAIL_NONE, msg, a.hash,
+		                          (double)(os_mono_ns() - t0) / 1e9, seq, err)) < 0)
+			goto fail;
+		e->status[idx] = SS_DONE;
+	}
+	if ((rc = store_commit(e->st, err)) < 0)
+		goto out;
+	engine_event(e, WR_EV_STEP_END, idx, first.failure, msg,
+	             (double)(os_mono_ns() - t0) / 1e9);
+	goto out;
+fail:
+	store_rollback(e->st);
+out:
+	buf_release(&bytes);
+	return rc;
+}
+
+/* --- approve --- */
+
+int step_approve(struct engine *e, int idx, struct wr_err *err)
+{
+	const struct spec_step *s = &e->flow->steps[idx];
+	struct store_artifact a;
+	struct wr_err why;
+	char msg[256];
+	int rc;
+
+	if ((rc = store_artifact_get(e->st, e->run.id, s->of, &a, err)) < 0)
+		return rc;
+	if (a.state != WR_STATE_VERIFIED) {
+		err_set(&why, WR_ESTATE, "step '%s': artifact of '%s' is %s; only a verified "
+		        "artifact goes to a person for approval", s->id, s->of,
+		        wr_state_name(a.state));
+		return refuse(e, idx, a.hash, &why, err);
+	}
+	snprintf(msg, sizeof(msg), "waiting for approval: warrant approve %s %s", e->run.id,
+	         s->id);
+	if ((rc = store_begin(e->st, err)) < 0)
+		return rc;
+	if (e->status[idx] != SS_WAITING &&
+	    (rc = ledger_append(e->st, e->run.id, "engine", "approval_requested", a.hash,
+	                        "{}", NULL, err)) < 0)
+		goto fail;
+	e->status[idx] = SS_WAITING;
+	if ((rc = engine_step_put(e, idx, "waiting", WR_FAIL_NONE, msg, a.hash, 0, 0, err)) < 0 ||
+	    (rc = engine_finish(e, WR_RUN_WAITING, WR_FAIL_NONE, idx, msg, err)) < 0 ||
+	    (rc = store_run_update(e->st, &e->run, err)) < 0)
+		goto fail;
+	if ((rc = store_commit(e->st, err)) < 0)
+		return rc;
+	engine_event(e, WR_EV_WAITING, idx, WR_FAIL_NONE, msg, 0);
+	return 0;
+fail:
+	store_rollback(e->st);
+	return rc;
+}
+
+/* --- people's decisions --- */
+
+static int decide(struct engine *e, int idx, enum wr_decision d, const char *actor,
+                  const char *note, struct wr_err *err)
+{
+	const struct spec_step *s = &e->flow->steps[idx];
+	struct store_artifact a;
+	char who[160], evidence[WR_ERR_MAX / 2], msg[600];
+	int64_t seq = 0;
+	int rc;
+
+	if ((rc = store_artifact_get(e->st, e->run.id, s->of, &a, err)) < 0)
+		return rc;
+	snprintf(who, sizeof(who), "human:%s", actor && actor[0] ? actor : "unknown");
+	engine_evidence(evidence, sizeof(evidence),
+	              json_pack("{s:s,s:s}", "step", s->id, "note", note ? note : ""));
+	if ((rc = store_begin(e->st, err)) < 0)
+		return rc;
+	if (d == WR_APPROVE) {
+		snprintf(msg, sizeof(msg), "approved by %s%s%s", who + 6, note && note[0] ? ": " : "",
+		         note ? note : "");
+		if ((rc = life_transition(e, &a, WR_STATE_APPROVED, WR_FAIL_NONE, who, evidence,
+		                          &seq, err)) < 0 ||
+		    (rc = engine_step_put(e, idx, "done", WR_FAIL_NONE, msg, a.hash, 0, seq, err)) < 0)
+			goto fail;
+	} else {
+		snprintf(msg, sizeof(msg), "rejected by %s%s%s", who + 6, note && note[0] ? ": " : "",
+		         note ? note : "");
+		if ((rc = life_transition(e, &a, WR_STATE_REJECTED, WR_FAIL_REJECTED_BY_HUMAN, who,
+		                          evidence, &seq, err)) < 0 ||
+		    (rc = fail_step(e, idx, WR_RUN_REJECTED, WR_FAIL_REJECTED_BY_HUMAN, msg, a.hash,
+		                    err)) < 0)
+			goto fail;
+	}
+	return store_commit(e->st, err);
+fail:
+	store_rollback(e->st);
+	return rc;
+}
+
+int wr_decide(struct wr_store *store, const char *run_id, const char *step_id,
+              enum wr_decision d, const char *actor, const char *note, struct wr_err *err)
+{
+	struct store *st = (struct store *)store;
+	struct spec_flow *flow = NULL;
+	struct buf bytes = BUF_INIT;
+	struct store_step row;
+	struct engine e;
+	int rc, idx, claimed = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (!store || !run_id || !step_id)
+		return err_set(err, WR_EINVAL, "wr_decide: store, run and step are required");
+	if (d != WR_APPROVE && d != WR_REJECT)
+		return err_set(err, WR_EINVAL, "wr_decide: unknown decision");
+	e.st = st;
+	if ((rc = store_run_find(st, run_id, e.run.id, err)) < 0 ||
+	    (rc = store_run_get(st, e.run.id, &e.run, err)) < 0)
+		return rc;
+	if (e.run.status != WR_RUN_WAITING)
+		return err_set(err, WR_ESTATE, "run %s is %s, not waiting for approval", e.run.id,
+		               wr_run_status_name(e.run.status));
+	if ((rc = store_step_get(st, e.run.id, step_id, &row, err)) < 0)
+		return rc;
+	if (strcmp(row.kind, "approve") != 0)
+		return err_set(err, WR_ESTATE, "step '%s' of run %s is a %s step; only approve "
+		               "steps take decisions", step_id, e.run.id, row.kind);
+	if (strcmp(row.status, "waiting") != 0)
+		return err_set(err, WR_ESTATE, "step '%s' of run %s is %s, not waiting", step_id,
+		               e.run.id, row.status);
+	if ((rc = store_run_claim(st, e.run.id, (int)getpid(), err)) < 0)
+		return rc;
+	claimed = 1;
+	if ((rc = store_blob_get_verified(st, e.run.flow_blob, &bytes, err)) < 0 ||
+	    (rc = spec_load_bytes(e.run.flow_path, bytes.data, bytes.len, NULL, &flow, err)) < 0)
+		goto out;
+	idx = spec_step_find(flow, step_id);
+	if (idx < 0) {
+		rc = err_set(err, WR_ESTORE, "run %s: step '%s' is not in its workflow", e.run.id,
+		             step_id);
+		goto out;
+	}
+	e.flow = flow;
+	e.status = calloc(flow->n_steps, sizeof(*e.status));
+	if (!e.status) {
+		rc = err_set(err, WR_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = decide(&e, idx, d, actor, note, err);
+out:
+	if (claimed)
+		store_run_unclaim(st, e.run.id, (int)getpid());
+	free(e.status);
+	spec_free(flow);
+	buf_release(&bytes);
+	return rc;
+}

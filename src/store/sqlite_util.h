@@ -1,0 +1,47 @@
+/* sqlite_util.h: the store's private parts, shared by its .c files. */
+#ifndef WR_STORE_SQLITE_UTIL_H
+#define WR_STORE_SQLITE_UTIL_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+enum stmt_id {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_BLOB_PUT, S_BLOB_GET,
+	S_META_SET, S_META_GET,
+	S_RUN_INSERT, S_RUN_UPDATE, S_RUN_GET, S_RUN_LAST, S_RUN_PREFIX, S_RUN_LIST,
+	S_RUN_OWNER, S_RUN_SET_OWNER,
+	S_STEP_PUT, S_STEP_GET, S_STEP_LIST,
+	S_ART_PUT, S_ART_GET,
+	S_CHECK_PUT, S_CHECK_LIST,
+	S_CALL_PUT,
+	S_EFFECT_PUT, S_EFFECT_GET,
+	S_LEDGER_INSERT, S_LEDGER_TAIL, S_LEDGER_ALL, S_LEDGER_RUN,
+	S_COUNT_
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_COUNT_];
+	char path[4096];
+	int in_txn;
+};
+
+/* The prepared statement for id, reset and with bindings cleared. */
+sqlite3_stmt *st_stmt(struct store *st, enum stmt_id id, struct wr_err *err);
+/* Reports the database's last error as WR_ESTORE with context. */
+int st_fail(struct store *st, struct wr_err *err, const char *what);
+/* Steps a statement that returns no rows. */
+int st_exec(struct store *st, sqlite3_stmt *s, struct wr_err *err, const char *what);
+
+void st_text(sqlite3_stmt *s, int col, const char *v);
+/* Copies a text column into a fixed buffer (truncating, always terminated). */
+void st_col(sqlite3_stmt *s, int col, char *out, size_t size);
+
+/* Enum <-> name for columns. */
+int st_state_parse(const char *s);
+int st_status_parse(const char *s);
+int st_failure_parse(const char *s);
+
+#endif

@@ -1,0 +1,570 @@
+/* store.c: opening the SQLite store, transactions, blobs, meta and runs. */
+#include "store/sqlite_util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/os.h"
+#include "store/schema.sql.h"
+
+static const char *const stmt_sql[S_COUNT_] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_BLOB_PUT] = "INSERT OR IGNORE INTO blobs(hash, size, bytes) VALUES(?1, ?2, ?3)",
+	[S_BLOB_GET] = "SELECT bytes FROM blobs WHERE hash = ?1",
+	[S_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+	               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[S_RUN_INSERT] =
+		"INSERT INTO runs(id, flow_name, flow_path, flow_hash, flow_blob, status, "
+		"failure, failed_step, message, inputs_blob, seed, created_ms, updated_ms, "
+		"tokens_in, tokens_out, calls, cost_usd, seconds, steps_total, owner_pid) "
+		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+	[S_RUN_UPDATE] =
+		"UPDATE runs SET status=?2, failure=?3, failed_step=?4, message=?5, "
+		"updated_ms=?6, tokens_in=?7, tokens_out=?8, calls=?9, cost_usd=?10, "
+		"seconds=?11, owner_pid=?12 WHERE id=?1",
+	[S_RUN_GET] =
+		"SELECT id, flow_name, flow_path, flow_hash, flow_blob, status, failure, "
+		"failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
+		"tokens_out, calls, cost_usd, seconds, steps_total, owner_pid "
+		"FROM runs WHERE id = ?1",
+	[S_RUN_LAST] = "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1",
+	[S_RUN_PREFIX] = "SELECT id FROM runs WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+	[S_RUN_LIST] =
+		"SELECT id, flow_name, flow_path, flow_hash, flow_blob, status, failure, "
+		"failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
+		"tokens_out, calls, cost_usd, seconds, steps_total, owner_pid "
+		"FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?1",
+	[S_RUN_OWNER] = "SELECT owner_pid FROM runs WHERE id = ?1",
+	[S_RUN_SET_OWNER] = "UPDATE runs SET owner_pid = ?2 WHERE id = ?1",
+	[S_STEP_PUT] =
+		"INSERT INTO steps(run_id, idx, id, kind, status, failure, message, artifact, "
+		"started_ms, ended_ms, seconds, ledger_seq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
+		"ON CONFLICT(run_id, id) DO UPDATE SET status=excluded.status, "
+		"failure=excluded.failure, message=excluded.message, artifact=excluded.artifact, "
+		"started_ms=excluded.started_ms, ended_ms=excluded.ended_ms, "
+		"seconds=excluded.seconds, ledger_seq=excluded.ledger_seq",
+	[S_STEP_GET] =
+		"SELECT run_id, idx, id, kind, status, failure, message, artifact, started_ms, "
+		"ended_ms, seconds, ledger_seq FROM steps WHERE run_id = ?1 AND id = ?2",
+	[S_STEP_LIST] =
+		"SELECT run_id, idx, id, kind, status, failure, message, artifact, started_ms, "
+		"ended_ms, seconds, ledger_seq FROM steps WHERE run_id = ?1 ORDER BY idx",
+	[S_ART_PUT] =
+		"INSERT INTO artifacts(run_id, step_id, hash, size, state, failure, checks_passed) "
+		"VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(run_id, step_id) DO UPDATE SET "
+		"hash=excluded.hash, size=excluded.size, state=excluded.state, "
+		"failure=excluded.failure, checks_passed=excluded.checks_passed",
+	[S_ART_GET] =
+		"SELECT run_id, step_id, hash, size, state, failure, checks_passed "
+		"FROM artifacts WHERE run_id = ?1 AND step_id = ?2",
+	[S_CHECK_PUT] =
+		"INSERT OR REPLACE INTO checks(run_id, step_id, idx, kind, artifact, passed, "
+		"failure, reason, seconds) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	[S_CHECK_LIST] =
+		"SELECT run_id, step_id, idx, kind, artifact, passed, failure, reason, seconds "
+		"FROM checks WHERE run_id = ?1 ORDER BY rowid",
+	[S_CALL_PUT] =
+		"INSERT OR REPLACE INTO calls(run_id, step_id, call_index, attempt, model, provider, "
+		"request_hash, response_hash, tokens_in, tokens_out, cost_usd, seconds, failure, "
+		"finish, detail) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+	[S_EFFECT_PUT] =
+		"INSERT OR REPLACE INTO effects(run_id, step_id, target, append, offset, hash, status) "
+		"VALUES(?1,?2,?3,?4,?5,?6,?7)",
+	[S_EFFECT_GET] =
+		"SELECT run_id, step_id, target, append, offset, hash, status FROM effects "
+		"WHERE run_id = ?1 AND step_id = ?2",
+	[S_LEDGER_INSERT] =
+		"INSERT INTO ledger(seq, at_ms, run_id, actor, action, subject, evidence, prev, hash) "
+		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	[S_LEDGER_TAIL] =
+		"SELECT seq, at_ms, run_id, actor, action, subject, evidence, prev, hash "
+		"FROM ledger ORDER BY seq DESC LIMIT 1",
+	[S_LEDGER_ALL] =
+		"SELECT seq, at_ms, run_id, actor, action, subject, evidence, prev, hash "
+		"FROM ledger ORDER BY seq",
+	[S_LEDGER_RUN] =
+		"SELECT seq, at_ms, run_id, actor, action, subject, evidence, prev, hash "
+		"FROM ledger WHERE run_id = ?1 ORDER BY seq",
+};
+
+/* --- helpers shared by the store's files --- */
+
+sqlite3_stmt *st_stmt(struct store *st, enum stmt_id id, struct wr_err *err)
+{
+	sqlite3_stmt *s = st->stmt[id];
+
+	if (!s) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+		                       &s, NULL) != SQLITE_OK) {
+			st_fail(st, err, "preparing a statement");
+			return NULL;
+		}
+		st->stmt[id] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+int st_fail(struct store *st, struct wr_err *err, const char *what)
+{
+	return err_set(err, WR_ESTORE, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+int st_exec(struct store *st, sqlite3_stmt *s, struct wr_err *err, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return st_fail(st, err, what);
+	return 0;
+}
+
+void st_text(sqlite3_stmt *s, int col, const char *v)
+{
+	sqlite3_bind_text(s, col, v ? v : "", -1, SQLITE_STATIC);
+}
+
+void st_col(sqlite3_stmt *s, int col, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(out, size, "%s", t ? (const char *)t : "");
+}
+
+int st_state_parse(const char *s)
+{
+	for (int i = WR_STATE_CANDIDATE; i <= WR_STATE_REJECTED; i++)
+		if (!strcmp(wr_state_name((enum wr_state)i), s))
+			return i;
+	return WR_STATE_REJECTED;  /* an unreadable state never counts as good */
+}
+
+int st_status_parse(const char *s)
+{
+	for (int i = WR_RUN_RUNNING; i <= WR_RUN_FAILED; i++)
+		if (!strcmp(wr_run_status_name((enum wr_run_status)i), s))
+			return i;
+	return WR_RUN_FAILED;
+}
+
+int st_failure_parse(const char *s)
+{
+	int f = wr_failure_parse(s);
+
+	return f < 0 ? WR_FAIL_NONE : f;
+}
+
+/* --- open and close --- */
+
+static int st_setup(struct store *st, struct wr_err *err)
+{
+	char *msg = NULL;
+	char version[16] = "";
+	int rc;
+
+	sqlite3_busy_timeout(st->db, 10000);
+	/* WAL with synchronous=NORMAL: a commit survives a crash of the process
+	 * (kill -9), and the file never corrupts; a power cut may lose the last
+	 * commits but not consistency. */
+	rc = sqlite3_exec(st->db,
+	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	                  "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;",
+	                  NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(st->db, store_schema_sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		err_set(err, WR_ESTORE, "%s: %s", st->path, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return WR_ESTORE;
+	}
+	if ((rc = store_meta_get(st, "schema_version", version, sizeof(version), err)) < 0 &&
+	    rc != WR_ENOTFOUND)
+		return rc;
+	if (!version[0])
+		return store_meta_set(st, "schema_version", STORE_SCHEMA_VERSION, err);
+	if (strcmp(version, STORE_SCHEMA_VERSION) != 0)
+		return err_set(err, WR_ESTORE,
+		               "%s: store schema version %s, this warrant reads version %s",
+		               st->path, version, STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, struct wr_err *err)
+{
+	struct store *st;
+	char dir[4096];
+	int rc;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return err_set(err, WR_ENOMEM, "out of memory");
+	snprintf(st->path, sizeof(st->path), "%s", path);
+	if (os_dirname(path, dir, sizeof(dir)) == 0 && (rc = os_mkdir_p(dir, err)) < 0)
+		goto fail;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = st_fail(st, err, "opening");
+		goto fail;
+	}
+	if ((rc = st_setup(st, err)) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_free(st);
+	return rc;
+}
+
+void store_free(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < S_COUNT_; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+/* --- transactions --- */
+
+int store_begin(struct store *st, struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_BEGIN, err);
+
+	if (!s || st_exec(st, s, err, "begin") < 0)
+		return WR_ESTORE;
+	st->in_txn = 1;
+	return 0;
+}
+
+int store_commit(struct store *st, struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_COMMIT, err);
+
+	if (!s || st_exec(st, s, err, "commit") < 0) {
+		store_rollback(st);
+		return WR_ESTORE;
+	}
+	st->in_txn = 0;
+	return 0;
+}
+
+void store_rollback(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	if (!st->in_txn)
+		return;
+	s = st_stmt(st, S_ROLLBACK, NULL);
+	if (s)
+		st_exec(st, s, NULL, "rollback");
+	st->in_txn = 0;
+}
+
+/* --- blobs --- */
+
+int store_blob_put(struct store *st, const void *bytes, size_t len, char hash[HASH_HEX],
+                   struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_BLOB_PUT, err);
+
+	if (!s)
+		return WR_ESTORE;
+	hash_hex(bytes, len, hash);
+	st_text(s, 1, hash);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)len);
+	sqlite3_bind_blob64(s, 3, len ? bytes : "", len, SQLITE_STATIC);
+	return st_exec(st, s, err, "storing bytes");
+}
+
+int store_blob_get(struct store *st, const char *hash, struct buf *out, struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_BLOB_GET, err);
+	int rc;
+
+	if (!s)
+		return WR_ESTORE;
+	st_text(s, 1, hash);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		rc = buf_add(out, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+		sqlite3_reset(s);
+		return rc < 0 ? err_set(err, rc, "blob %.12s: too large", hash) : 0;
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return err_set(err, WR_ENOTFOUND, "no stored bytes with hash %.12s", hash);
+	return st_fail(st, err, "reading bytes");
+}
+
+int store_blob_get_verified(struct store *st, const char *hash, struct buf *out,
+                            struct wr_err *err)
+{
+	size_t start = out->len;
+	char got[HASH_HEX];
+	int rc = store_blob_get(st, hash, out, err);
+
+	if (rc < 0)
+		return rc;
+	hash_hex(out->data + start, out->len - start, got);
+	if (strcmp(got, hash) != 0)
+		return err_set(err, WR_ETAMPER, "stored bytes of %.12s hash to %.12s: tampered",
+		               hash, got);
+	return 0;
+}
+
+/* --- meta --- */
+
+int store_meta_set(struct store *st, const char *key, const char *value,
+                   struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_META_SET, err);
+
+	if (!s)
+		return WR_ESTORE;
+	st_text(s, 1, key);
+	st_text(s, 2, value);
+	return st_exec(st, s, err, "writing meta");
+}
+
+int store_meta_get(struct store *st, const char *key, char *value, size_t size,
+                   struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_META_GET, err);
+	int rc;
+
+	value[0] = '\0';
+	if (!s)
+		return WR_ESTORE;
+	st_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		st_col(s, 0, value, size);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return WR_ENOTFOUND;
+	return st_fail(st, err, "reading meta");
+}
+
+/* --- runs --- */
+
+static void run_bind_common(sqlite3_stmt *s, const struct store_run *r)
+{
+	st_text(s, 1, r->id);
+}
+
+int store_run_insert(struct store *st, const struct store_run *r, struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_RUN_INSERT, err);
+
+	if (!s)
+		return WR_ESTORE;
+	run_bind_common(s, r);
+	st_text(s, 2, r->flow_name);
+	st_text(s, 3, r->flow_path);
+	st_text(s, 4, r->flow_hash);
+	st_text(s, 5, r->flow_blob);
+	st_text(s, 6, wr_run_status_name(r->status));
+	st_text(s, 7, wr_failure_name(r->failure));
+	st_text(s, 8, r->failed_step);
+	st_text(s, 9, r->message);
+	st_text(s, 10, r->inputs_blob);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)r->seed);
+	sqlite3_bind_int64(s, 12, r->created_ms);
+	sqlite3_bind_int64(s, 13, r->updated_ms);
+	sqlite3_bind_int64(s, 14, r->tokens_in);
+	sqlite3_bind_int64(s, 15, r->tokens_out);
+	sqlite3_bind_int64(s, 16, r->calls);
+	sqlite3_bind_double(s, 17, r->cost_usd);
+	sqlite3_bind_double(s, 18, r->seconds);
+	sqlite3_bind_int(s, 19, r->steps_total);
+	sqlite3_bind_int(s, 20, r->owner_pid);
+	return st_exec(st, s, err, "inserting a run");
+}
+
+int store_run_update(struct store *st, const struct store_run *r, struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_RUN_UPDATE, err);
+
+	if (!s)
+		return WR_ESTORE;
+	run_bind_common(s, r);
+	st_text(s, 2, wr_run_status_name(r->status));
+	st_text(s, 3, wr_failure_name(r->failure));
+	st_text(s, 4, r->failed_step);
+	st_text(s, 5, r->message);
+	sqlite3_bind_int64(s, 6, r->updated_ms);
+	sqlite3_bind_int64(s, 7, r->tokens_in);
+	sqlite3_bind_int64(s, 8, r->tokens_out);
+	sqlite3_bind_int64(s, 9, r->calls);
+	sqlite3_bind_double(s, 10, r->cost_usd);
+	sqlite3_bind_double(s, 11, r->seconds);
+	sqlite3_bind_int(s, 12, r->owner_pid);
+	return st_exec(st, s, err, "updating a run");
+}
+
+static void run_read(sqlite3_stmt *s, struct store_run *r)
+{
+	char tmp[64];
+
+	memset(r, 0, sizeof(*r));
+	st_col(s, 0, r->id, sizeof(r->id));
+	st_col(s, 1, r->flow_name, sizeof(r->flow_name));
+	st_col(s, 2, r->flow_path, sizeof(r->flow_path));
+	st_col(s, 3, r->flow_hash, sizeof(r->flow_hash));
+	st_col(s, 4, r->flow_blob, sizeof(r->flow_blob));
+	st_col(s, 5, tmp, sizeof(tmp));
+	r->status = st_status_parse(tmp);
+	st_col(s, 6, tmp, sizeof(tmp));
+	r->failure = st_failure_parse(tmp);
+	st_col(s, 7, r->failed_step, sizeof(r->failed_step));
+	st_col(s, 8, r->message, sizeof(r->message));
+	st_col(s, 9, r->inputs_blob, sizeof(r->inputs_blob));
+	r->seed = (uint64_t)sqlite3_column_int64(s, 10);
+	r->created_ms = sqlite3_column_int64(s, 11);
+	r->updated_ms = sqlite3_column_int64(s, 12);
+	r->tokens_in = sqlite3_column_int64(s, 13);
+	r->tokens_out = sqlite3_column_int64(s, 14);
+	r->calls = sqlite3_column_int64(s, 15);
+	r->cost_usd = sqlite3_column_double(s, 16);
+	r->seconds = sqlite3_column_double(s, 17);
+	r->steps_total = sqlite3_column_int(s, 18);
+	r->owner_pid = sqlite3_column_int(s, 19);
+}
+
+int store_run_get(struct store *st, const char *id, struct store_run *r,
+                  struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_RUN_GET, err);
+	int rc;
+
+	if (!s)
+		return WR_ESTORE;
+	st_text(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		run_read(s, r);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return err_set(err, WR_ENOTFOUND, "no run '%s' in %s", id, st->path);
+	return st_fail(st, err, "reading a run");
+}
+
+int store_run_find(struct store *st, const char *ref, char id[WR_ID_MAX],
+                   struct wr_err *err)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	if (!ref || !ref[0])
+		return err_set(err, WR_EINVAL, "empty run id");
+	s = st_stmt(st, strcmp(ref, "last") ? S_RUN_PREFIX : S_RUN_LAST, err);
+	if (!s)
+		return WR_ESTORE;
+	if (strcmp(ref, "last"))
+		st_text(s, 1, ref);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		st_col(s, 0, id, WR_ID_MAX);
+		n++;
+		if (strcmp(id, ref) == 0) {  /* an exact match wins over prefixes */
+			n = 1;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return st_fail(st, err, "finding a run");
+	if (n == 0)
+		return err_set(err, WR_ENOTFOUND, "no run '%s' in %s", ref, st->path);
+	if (n > 1)
+		return err_set(err, WR_EINVAL, "run id '%s' is ambiguous; give more of it", ref);
+	return 0;
+}
+
+int store_runs_each(struct store *st, int limit,
+                    int (*fn)(void *ud, const struct store_run *r), void *ud,
+                    struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_RUN_LIST, err);
+	struct store_run r;
+	int rc;
+
+	if (!s)
+		return WR_ESTORE;
+	sqlite3_bind_int64(s, 1, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		run_read(s, &r);
+		if (fn(ud, &r))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "listing runs");
+}
+
+int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *err)
+{
+	sqlite3_stmt *s;
+	int owner = -1, rc;
+
+	if ((rc = store_begin(st, err)) < 0)
+		return rc;
+	if (!(s = st_stmt(st, S_RUN_OWNER, err))) {
+		rc = WR_ESTORE;
+		goto fail;
+	}
+	st_text(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		owner = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (owner < 0) {
+		rc = err_set(err, WR_ENOTFOUND, "no run '%s'", id);
+		goto fail;
+	}
+	/* A claim by a process that has died (kill -9) is void. */
+	if (owner != 0 && owner != pid && (kill(owner, 0) == 0 || errno == EPERM)) {
+		rc = err_set(err, WR_EBUSY, "run %s is being executed by process %d", id, owner);
+		goto fail;
+	}
+	if (!(s = st_stmt(st, S_RUN_SET_OWNER, err))) {
+		rc = WR_ESTORE;
+		goto fail;
+	}
+	st_text(s, 1, id);
+	sqlite3_bind_int(s, 2, pid);
+	if ((rc = st_exec(st, s, err, "claiming a run")) < 0)
+		goto fail;
+	return store_commit(st, err);
+fail:
+	store_rollback(st);
+	return rc;
+}
+
+int store_run_unclaim(struct store *st, const char *id, int pid)
+{
+	sqlite3_stmt *s = st_stmt(st, S_RUN_SET_OWNER, NULL);
+
+	if (!s)
+		return WR_ESTORE;
+	st_text(s, 1, id);
+	sqlite3_bind_int(s, 2, 0);
+	return st_exec(st, s, NULL, "releasing a run");
+}
