@@ -81,7 +81,7 @@ check:
 	  --suppress=missingIncludeSystem --inline-suppr -Iinclude -Isrc src
 
 bench: all
-	@$(MAKE) --no-print-directory $(BUILD)/bench_steps
+	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_%: bench/%.c $(BUILD)/libwarrant.a

@@ -112,10 +112,13 @@ int life_ship_gate(struct engine *e, const struct store_artifact *a,
 	if (b.broken)
 		return err_set(err, WR_ETAMPER, "ledger entry %lld about artifact %.12s does not "
 		               "match its hash; refusing to ship", (long long)b.broken_seq, a->hash);
-	if (b.rejected || !b.verified || (requires == WR_STATE_APPROVED && !b.approved))
+	if (b.rejected)
+		return err_set(err, WR_ETAMPER, "artifact of step '%s' is recorded as %s, but the "
+		               "ledger shows it rejected; refusing to ship", a->step_id,
+		               wr_state_name(a->state));
+	if (!b.verified || (requires == WR_STATE_APPROVED && !b.approved))
 		return err_set(err, WR_ETAMPER, "artifact of step '%s' is recorded as %s, but the "
 		               "ledger does not show it %s; refusing to ship", a->step_id,
-		               wr_state_name(a->state),
-		               b.rejected ? "unrejected" : !b.verified ? "verified" : "approved");
+		               wr_state_name(a->state), !b.verified ? "verified" : "approved");
 	return store_blob_get_verified(e->st, a->hash, bytes, err);
 }

@@ -1,0 +1,177 @@
+/* test_store.c: the SQLite store keeps what it is given, across reopen. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/os.h"
+#include "harness.h"
+#include "ledger/ledger.h"
+#include "store/store.h"
+
+static struct store *open_tmp(char *path, size_t size)
+{
+	struct store *st = NULL;
+	struct wr_err e;
+
+	snprintf(path, size, "%s/sub/dir/w.db", t_tmpdir());
+	if (store_open(path, &st, &e) < 0)
+		fprintf(stderr, "%s\n", e.msg);
+	return st;
+}
+
+TEST(store_blobs_are_content_addressed)
+{
+	char path[700], h1[HASH_HEX], h2[HASH_HEX];
+	struct store *st = open_tmp(path, sizeof(path));
+	struct buf b = BUF_INIT;
+	struct wr_err e;
+
+	REQUIRE(st);
+	REQUIRE(store_blob_put(st, "hello", 5, h1, &e) == 0);
+	REQUIRE(store_blob_put(st, "hello", 5, h2, &e) == 0);
+	EXPECT_STR(h1, h2);
+	EXPECT_STR(h1, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+	REQUIRE(store_blob_get_verified(st, h1, &b, &e) == 0);
+	EXPECT_STR(b.data, "hello");
+	EXPECT_INT(store_blob_get(st, "00", &b, &e), WR_ENOTFOUND);
+	buf_release(&b);
+	store_free(st);
+}
+
+TEST(store_runs_round_trip_and_find)
+{
+	char path[700];
+	struct store *st = open_tmp(path, sizeof(path));
+	struct store_run r, got;
+	char id[WR_ID_MAX];
+	struct wr_err e;
+
+	REQUIRE(st);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.id, sizeof(r.id), "20260101-000000-abcdef");
+	snprintf(r.flow_name, sizeof(r.flow_name), "f");
+	r.status = WR_RUN_WAITING;
+	r.failure = WR_FAIL_NONE;
+	r.seed = 42;
+	r.created_ms = 1000;
+	r.steps_total = 3;
+	r.cost_usd = 0.25;
+	REQUIRE(store_run_insert(st, &r, &e) == 0);
+	snprintf(r.id, sizeof(r.id), "20260101-000001-abc999");
+	r.created_ms = 2000;
+	r.status = WR_RUN_REJECTED;
+	r.failure = WR_FAIL_SCHEMA_INVALID;
+	REQUIRE(store_run_insert(st, &r, &e) == 0);
+	store_free(st);
+
+	REQUIRE(store_open(path, &st, &e) == 0);
+	REQUIRE(store_run_get(st, "20260101-000000-abcdef", &got, &e) == 0);
+	EXPECT_INT(got.status, WR_RUN_WAITING);
+	EXPECT_INT(got.seed, 42);
+	EXPECT(got.cost_usd == 0.25);
+	EXPECT_INT(store_run_find(st, "last", id, &e), 0);
+	EXPECT_STR(id, "20260101-000001-abc999");
+	EXPECT_INT(store_run_find(st, "20260101-00000", id, &e), WR_EINVAL);
+	EXPECT_CONTAINS(e.msg, "ambiguous");
+	EXPECT_INT(store_run_find(st, "20260101-000000", id, &e), 0);
+	EXPECT_STR(id, "20260101-000000-abcdef");
+	EXPECT_INT(store_run_find(st, "nope", id, &e), WR_ENOTFOUND);
+	REQUIRE(store_run_get(st, id, &got, &e) == 0);
+	store_free(st);
+}
+
+TEST(store_claim_refuses_a_live_owner)
+{
+	char path[700];
+	struct store *st = open_tmp(path, sizeof(path));
+	struct store_run r;
+	struct wr_err e;
+
+	REQUIRE(st);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.id, sizeof(r.id), "r1");
+	r.owner_pid = 1;  /* init: alive */
+	REQUIRE(store_run_insert(st, &r, &e) == 0);
+	EXPECT_INT(store_run_claim(st, "r1", 12345678, &e), WR_EBUSY);
+	EXPECT_CONTAINS(e.msg, "process 1");
+	r.owner_pid = 999999999;  /* no such process: a dead owner's claim is void */
+	REQUIRE(store_run_update(st, &r, &e) == 0);
+	EXPECT_INT(store_run_claim(st, "r1", 12345678, &e), 0);
+	store_free(st);
+}
+
+TEST(store_rejects_a_newer_schema)
+{
+	char path[700];
+	struct store *st = open_tmp(path, sizeof(path));
+	struct wr_err e;
+
+	REQUIRE(st);
+	REQUIRE(store_meta_set(st, "schema_version", "999", &e) == 0);
+	store_free(st);
+	EXPECT_INT(store_open(path, &st, &e), WR_ESTORE);
+	EXPECT_CONTAINS(e.msg, "version 999");
+}
+
+static int64_t count;
+static void count_problem(void *ud, const char *msg)
+{
+	count++;
+	if (ud)
+		snprintf(ud, 256, "%s", msg);
+}
+
+/* Changes the file behind the store's back, as a person with sqlite3 could. */
+static void tamper(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+	EXPECT_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+TEST(ledger_chain_verifies_and_detects_edits)
+{
+	char path[700], last[256] = "";
+	struct store *st = open_tmp(path, sizeof(path));
+	struct wr_ledger_report rep;
+	struct wr_ledger_entry e1;
+	struct wr_err e;
+
+	REQUIRE(st);
+	for (int i = 0; i < 5; i++)
+		REQUIRE(ledger_append(st, "r1", "engine", "generated", "abc", "{}", &e1, &e) == 0);
+	EXPECT_INT(e1.seq, 5);
+	EXPECT_INT(wr_ledger_verify((struct wr_store *)st, NULL, NULL, &rep, &e), 0);
+	EXPECT_INT(rep.entries, 5);
+	EXPECT_STR(rep.head, e1.hash);
+
+	count = 0;
+	tamper(path, "UPDATE ledger SET actor = 'human:mallory' WHERE seq = 3");
+	EXPECT_INT(wr_ledger_verify((struct wr_store *)st, count_problem, last, &rep, &e),
+	           WR_ETAMPER);
+	EXPECT_INT(count, 1);
+	EXPECT_CONTAINS(last, "entry 3");
+	EXPECT_CONTAINS(last, "edited");
+	store_free(st);
+}
+
+TEST(ledger_detects_deletion_of_the_tail)
+{
+	char path[700], last[256] = "";
+	struct store *st = open_tmp(path, sizeof(path));
+	struct wr_ledger_report rep;
+	struct wr_err e;
+
+	REQUIRE(st);
+	for (int i = 0; i < 4; i++)
+		REQUIRE(ledger_append(st, "r1", "engine", "generated", "abc", "{}", NULL, &e) == 0);
+	tamper(path, "DELETE FROM ledger WHERE seq = 4");
+	count = 0;
+	EXPECT_INT(wr_ledger_verify((struct wr_store *)st, count_problem, last, &rep, &e),
+	           WR_ETAMPER);
+	EXPECT_INT(count, 1);
+	EXPECT_CONTAINS(last, "recorded head");
+	store_free(st);
+}
