@@ -78,6 +78,55 @@ void ld_problem_in(struct ld *ld, const char *file, struct spec_pos pos,
 	va_end(ap);
 }
 
+/* Where a node's text ends: after its last scalar; {0, 0} when unknown. */
+static struct spec_pos end_pos(struct fy_node *n, int depth)
+{
+	struct spec_pos p = { 0, 0 };
+	struct fy_node_pair *pair, *last = NULL;
+	struct fy_node *c, *lastc = NULL;
+	void *it = NULL;
+
+	if (!n || depth > 256)
+		return p;
+	if (fy_node_is_scalar(n)) {
+		struct fy_token *t = fy_node_get_scalar_token(n);
+		const struct fy_mark *m = t ? fy_token_end_mark(t) : NULL;
+
+		if (m) {
+			p.line = m->line + 1;
+			p.col = m->column + 1;
+		}
+		return p;
+	}
+	if (fy_node_is_mapping(n)) {
+		while ((pair = fy_node_mapping_iterate(n, &it)) != NULL)
+			last = pair;
+		if (!last)
+			return p;
+		p = end_pos(fy_node_pair_value(last), depth + 1);
+		return p.line ? p : end_pos(fy_node_pair_key(last), depth + 1);
+	}
+	while ((c = fy_node_sequence_iterate(n, &it)) != NULL)
+		lastc = c;
+	return end_pos(lastc, depth + 1);
+}
+
+void ld_problem_missing(struct ld *ld, struct fy_node *container, struct spec_pos pos,
+                        const char *fmt, ...)
+{
+	va_list ap;
+	struct spec_pos order;
+
+	if (pos.line == 0)
+		pos = ld->root_pos;
+	order = end_pos(container, 0);
+	if (order.line == 0)
+		order = pos;
+	va_start(ap, fmt);
+	add_problem(ld, NULL, pos, order, fmt, ap);
+	va_end(ap);
+}
+
 int ld_wants_more(const struct ld *ld)
 {
 	return ld->n_probs < LD_MAX_REPORTED;
@@ -289,8 +338,14 @@ int ld_read_named(struct ld *ld, const char *rel, struct spec_pos pos,
 	if (os_read_file(path, LD_MAX_FILE, &b, &e) < 0) {
 		if (e.code == WR_ETOOBIG)
 			ld_problem(ld, pos, "'%.200s' is larger than %zu bytes", rel, LD_MAX_FILE);
-		else
-			ld_problem(ld, pos, "cannot read %s", e.msg);
+		else {
+			const char *why = e.msg;
+			size_t pl = strlen(path);
+
+			if (!strncmp(why, path, pl) && !strncmp(why + pl, ": ", 2))
+				why += pl + 2;
+			ld_problem(ld, pos, "cannot read '%.200s': %s", rel, why);
+		}
 		goto out;
 	}
 	if (ld->n_named == ld->cap_named) {
@@ -460,8 +515,12 @@ static void scan_node(struct ld *ld, struct fy_node *n, int depth)
 		return;
 	}
 	if (fy_node_is_alias(n)) {
+		struct spec_pos pos = ld_pos(n, none);
+
+		if (pos.col > 1)
+			pos.col--;  /* the token starts after the '*' */
 		s = fy_node_get_scalar(n, &len);
-		ld_problem(ld, ld_pos(n, none),
+		ld_problem(ld, pos,
 		           "aliases ('*%.*s') are not supported: write the value out",
 		           (int)(len > 60 ? 60 : len), s ? s : "");
 		return;
@@ -654,6 +713,7 @@ static int load(const char *path, const char *bytes, size_t len,
 		if (doc) {
 			struct fy_node *root = fy_document_root(doc);
 
+			ld.root = root;
 			ld.root_pos = ld_pos(root, ld.root_pos);
 			scan_node(&ld, root, 0);
 			ld_walk(&ld, root);

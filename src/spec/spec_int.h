@@ -68,6 +68,7 @@ struct ld {
 	struct ld_index models;  /* model name -> index */
 	struct ld_index inputs;  /* input name -> index */
 	int has_models;          /* models: was present */
+	struct fy_node *root;    /* the document's root */
 	struct spec_pos root_pos;
 	int oom;
 };
@@ -81,6 +82,11 @@ void ld_problem(struct ld *ld, struct spec_pos pos, const char *fmt, ...)
 void ld_problem_in(struct ld *ld, const char *file, struct spec_pos pos,
                    struct spec_pos order, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* Something container lacks: reported at pos, but sorted after the
+ * container's text, so that a typo inside it ("promt") comes first. */
+void ld_problem_missing(struct ld *ld, struct fy_node *container, struct spec_pos pos,
+                        const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* True while a suggestion would still be reported (they can be costly). */
 int ld_wants_more(const struct ld *ld);
 

@@ -333,35 +333,35 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 	}
 	if (!x->kind_ok) {
 		if (!fy_node_mapping_lookup_by_string(map, "kind", FY_NT))
-			ld_problem(ld, pos, "%s: missing 'kind' (generate, check, approve or ship)",
+			ld_problem_missing(ld, map, pos, "%s: missing 'kind' (generate, check, approve or ship)",
 			           name);
 	}
 	if (!fy_node_mapping_lookup_by_string(map, "id", FY_NT))
-		ld_problem(ld, pos, "%s: missing 'id'", name);
+		ld_problem_missing(ld, map, pos, "%s: missing 'id'", name);
 	if (!x->kind_ok)
 		return;
 	switch (st->kind) {
 	case STEP_GENERATE:
 		if (!fy_node_mapping_lookup_by_string(map, "model", FY_NT))
-			ld_problem(ld, pos, "%s: missing 'model'", name);
+			ld_problem_missing(ld, map, pos, "%s: missing 'model'", name);
 		if (!has_prompt && !has_pfile)
-			ld_problem(ld, pos, "%s: missing 'prompt' (or 'prompt_file')", name);
+			ld_problem_missing(ld, map, pos, "%s: missing 'prompt' (or 'prompt_file')", name);
 		if (has_pfile && !has_prompt)
 			read_prompt_file(ld, &pfile, st, x);
 		break;
 	case STEP_CHECK:
 		if (!fy_node_mapping_lookup_by_string(map, "checks", FY_NT))
-			ld_problem(ld, pos, "%s: missing 'checks'", name);
+			ld_problem_missing(ld, map, pos, "%s: missing 'checks'", name);
 		/* fall through */
 	case STEP_APPROVE:
 		if (!fy_node_mapping_lookup_by_string(map, "of", FY_NT))
-			ld_problem(ld, pos, "%s: missing 'of' (the generate step it acts on)", name);
+			ld_problem_missing(ld, map, pos, "%s: missing 'of' (the generate step it acts on)", name);
 		break;
 	case STEP_SHIP:
 		if (!fy_node_mapping_lookup_by_string(map, "of", FY_NT))
-			ld_problem(ld, pos, "%s: missing 'of' (the generate step it ships)", name);
+			ld_problem_missing(ld, map, pos, "%s: missing 'of' (the generate step it ships)", name);
 		if (!has_to)
-			ld_problem(ld, pos, "%s: missing 'to' (or 'append')", name);
+			ld_problem_missing(ld, map, pos, "%s: missing 'to' (or 'append')", name);
 		if (has_overwrite && st->append)
 			ld_problem(ld, pos, "%s: 'overwrite' is only valid with 'to'", name);
 		st->overwrite = overwrite;

@@ -155,7 +155,7 @@ static void resolve(struct ld *ld)
 		}
 	}
 	if (generates && !ld->has_models)
-		ld_problem(ld, ld->root_pos, "missing 'models': generate steps need a model");
+		ld_problem_missing(ld, ld->root, ld->root_pos, "missing 'models': generate steps need a model");
 }
 
 /* --- authority --- */
@@ -233,6 +233,7 @@ struct cursor {
 	const char *src;        /* the file it is in (from the token's start) */
 	size_t vi, si, s_end;
 	struct spec_pos pos;    /* of src[si] */
+	int dq;                 /* a double-quoted scalar: mind its escapes */
 	int ok;
 };
 
@@ -247,27 +248,62 @@ static void cursor_step(struct cursor *c)
 	c->si++;
 }
 
-/* Moves src to the next byte equal to v[vi]; 0 when it is not there. */
-static int cursor_find(struct cursor *c)
+/* The escape at s (a backslash): its length in the source, and in *out
+ * how many bytes it stands for in the value. */
+static size_t escape_len(const char *s, size_t left, size_t *out)
 {
-	while (c->si < c->s_end && c->src[c->si] != c->v[c->vi])
-		cursor_step(c);
-	return c->si < c->s_end;
+	size_t digits = 0;
+	unsigned long cp = 0;
+
+	*out = 1;
+	if (left < 2)
+		return left;
+	switch (s[1]) {
+	case '\n': *out = 0; return 2;        /* an escaped line break */
+	case 'N': case '_': *out = 2; return 2;
+	case 'L': case 'P': *out = 3; return 2;
+	case 'x': digits = 2; break;
+	case 'u': digits = 4; break;
+	case 'U': digits = 8; break;
+	default: return 2;
+	}
+	if (left < 2 + digits)
+		return left;
+	for (size_t i = 0; i < digits; i++) {
+		char h = s[2 + i];
+
+		cp = cp * 16 + (unsigned long)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+	}
+	*out = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+	return 2 + digits;
 }
 
+/* Position of prompt byte off. */
 static struct spec_pos cursor_at(struct cursor *c, size_t off, struct spec_pos fallback)
 {
 	if (!c->ok || off < c->vi)
 		return fallback;
 	while (c->vi < off) {
-		if (!cursor_find(c)) {
+		if (c->si >= c->s_end) {
 			c->ok = 0;
 			return fallback;
 		}
-		cursor_step(c);
-		c->vi++;
+		if (c->src[c->si] == c->v[c->vi]) {
+			cursor_step(c);
+			c->vi++;
+		} else if (c->dq && c->src[c->si] == '\\') {
+			size_t nv, ns = escape_len(c->src + c->si, c->s_end - c->si, &nv);
+
+			while (ns--)
+				cursor_step(c);
+			c->vi += nv;
+		} else {
+			cursor_step(c);  /* indentation, quotes, folded breaks */
+		}
 	}
-	if (!cursor_find(c)) {
+	while (c->si < c->s_end && c->src[c->si] != c->v[off])
+		cursor_step(c);
+	if (c->si >= c->s_end) {
 		c->ok = 0;
 		return fallback;
 	}
@@ -296,6 +332,7 @@ static void cursor_init(struct ld *ld, struct cursor *c, const struct spec_step 
 		c->s_end = b->input_pos;
 		c->pos.line = a->line + 1;
 		c->pos.col = a->column + 1;
+		c->dq = fy_node_get_style(x->prompt) == FYNS_DOUBLE_QUOTED;
 		c->ok = 1;
 	}
 }

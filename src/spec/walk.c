@@ -235,7 +235,7 @@ static void walk_contract(struct ld *ld, const struct ld_kv *top)
 			ld_unknown_key(ld, &kv, " in contract", contract_keys);
 	}
 	if (!fy_node_mapping_lookup_by_string(top->v, "purpose", FY_NT))
-		ld_problem(ld, top->kpos, "contract: missing 'purpose' (what the workflow is for)");
+		ld_problem_missing(ld, top->v, top->kpos, "contract: missing 'purpose' (what the workflow is for)");
 }
 
 /* --- inputs --- */
@@ -468,10 +468,10 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 		}
 	}
 	if (!m->provider && !fy_node_mapping_lookup_by_string(top->v, "provider", FY_NT))
-		ld_problem(ld, top->kpos, "model '%.80s': missing 'provider'", m->name);
+		ld_problem_missing(ld, top->v, top->kpos, "model '%.80s': missing 'provider'", m->name);
 	if (m->provider && !strcmp(m->provider, "script") && !m->file &&
 	    !fy_node_mapping_lookup_by_string(top->v, "file", FY_NT))
-		ld_problem(ld, top->kpos,
+		ld_problem_missing(ld, top->v, top->kpos,
 		           "model '%.80s': missing 'file' (the script provider's responses file)",
 		           m->name);
 	if (m->file) {
@@ -590,8 +590,8 @@ void ld_walk(struct ld *ld, struct fy_node *root)
 		}
 	}
 	if (!has_contract)
-		ld_problem(ld, ld->root_pos, "missing 'contract' (purpose, audience, "
+		ld_problem_missing(ld, root, ld->root_pos, "missing 'contract' (purpose, audience, "
 		           "constraints, stop)");
 	if (!has_steps)
-		ld_problem(ld, ld->root_pos, "missing 'steps'");
+		ld_problem_missing(ld, root, ld->root_pos, "missing 'steps'");
 }
