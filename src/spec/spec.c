@@ -526,6 +526,10 @@ static void scan_node(struct ld *ld, struct fy_node *n, int depth)
 		return;
 	}
 	if (fy_node_is_scalar(n)) {
+		/* Only escapes can put a NUL or bad UTF-8 into a scalar: the
+		 * source bytes were checked before parsing. */
+		if (fy_node_get_style(n) != FYNS_DOUBLE_QUOTED)
+			return;
 		s = ld_scalar(n, &len);
 		if (s && text_check(s, len) != len)
 			ld_problem(ld, ld_pos(n, none),
@@ -611,7 +615,7 @@ static struct fy_document *parse_yaml(struct ld *ld, struct fy_parser **fypp,
 	}
 	fy_diag_set_collect_errors(*diagp, true);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.flags = FYPCF_QUIET | FYPCF_JSON_NONE;
+	cfg.flags = FYPCF_QUIET | FYPCF_JSON_NONE | FYPCF_DISABLE_RECYCLING;
 	cfg.diag = *diagp;
 	*fypp = fy_parser_create(&cfg);
 	if (!*fypp || fy_parser_set_string(*fypp, ld->src, ld->src_len) != 0) {

@@ -183,15 +183,15 @@ static void walk_dest(struct ld *ld, const struct ld_kv *kv, struct spec_step *s
 }
 
 /* Finds id and kind first: the other keys are judged by the kind. */
-static void walk_head(struct ld *ld, struct fy_node *map, struct spec_step *st,
-                      struct ld_step *x, size_t i)
+static void walk_head(struct ld *ld, const struct ld_kv *kvs, size_t n,
+                      struct spec_step *st, struct ld_step *x)
 {
-	struct ld_kv kv;
-	void *it = NULL;
 	const char *s, *sug;
 	int k;
 
-	while (ld_next_pair(ld, map, &it, &kv)) {
+	for (size_t i = 0; i < n; i++) {
+		struct ld_kv kv = kvs[i];
+
 		if (!strcmp(kv.key, "id")) {
 			if (ld_get_str(ld, &kv, 1, &s) < 0)
 				continue;
@@ -219,7 +219,23 @@ static void walk_head(struct ld *ld, struct fy_node *map, struct spec_step *st,
 			}
 		}
 	}
-	(void)i;
+}
+
+/* The pairs of a step's mapping, read once: in kvs when they fit. */
+static struct ld_kv *step_pairs(struct ld *ld, struct fy_node *map, struct ld_kv *kvs,
+                                size_t cap, size_t *n)
+{
+	size_t count = (size_t)fy_node_mapping_item_count(map);
+	void *it = NULL;
+
+	*n = 0;
+	if (count > cap && !(kvs = arena_alloc(ld->a, count * sizeof(*kvs)))) {
+		ld->oom = 1;
+		return NULL;
+	}
+	while (*n < count && ld_next_pair(ld, map, &it, &kvs[*n]))
+		(*n)++;
+	return kvs;
 }
 
 /* Reads the prompt file of a generate step into st->prompt. */
@@ -243,12 +259,13 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 {
 	struct spec_step *st = &ld->flow->steps[i];
 	struct ld_step *x = &ld->xs[i];
-	struct ld_kv kv, pfile;
-	void *it = NULL;
+	struct ld_kv local[16], *kvs, kv, pfile;
+	size_t n_kvs;
 	struct spec_pos pos = ld_pos(map, ld->root_pos);
 	char name[96], where[120];
 	int has_prompt = 0, has_pfile = 0, has_to = 0, has_overwrite = 0;
 	int overwrite = 0;
+	unsigned seen = 0;  /* B(k) for each key present */
 
 	st->pos = pos;
 	st->model_index = st->of_index = -1;
@@ -258,12 +275,17 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 		ld_problem(ld, pos, "step %zu must be a mapping with 'id' and 'kind'", i + 1);
 		return;
 	}
-	walk_head(ld, map, st, x, i);
+	if (!(kvs = step_pairs(ld, map, local, 16, &n_kvs)))
+		return;
+	walk_head(ld, kvs, n_kvs, st, x);
 	label(st, i, name, sizeof(name));
 	snprintf(where, sizeof(where), " in %s", name);
-	while (ld_next_pair(ld, map, &it, &kv)) {
-		int k = name_index(step_keys, K_COUNT_, kv.key);
+	for (size_t p = 0; p < n_kvs; p++) {
+		int k = name_index(step_keys, K_COUNT_, kvs[p].key);
 
+		kv = kvs[p];
+		if (k >= 0)
+			seen |= B(k);
 		if (k == K_ID || k == K_KIND)
 			continue;
 		if (k < 0) {
@@ -332,17 +354,17 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 		}
 	}
 	if (!x->kind_ok) {
-		if (!fy_node_mapping_lookup_by_string(map, "kind", FY_NT))
+		if (!(seen & B(K_KIND)))
 			ld_problem_missing(ld, map, pos, "%s: missing 'kind' (generate, check, approve or ship)",
 			           name);
 	}
-	if (!fy_node_mapping_lookup_by_string(map, "id", FY_NT))
+	if (!(seen & B(K_ID)))
 		ld_problem_missing(ld, map, pos, "%s: missing 'id'", name);
 	if (!x->kind_ok)
 		return;
 	switch (st->kind) {
 	case STEP_GENERATE:
-		if (!fy_node_mapping_lookup_by_string(map, "model", FY_NT))
+		if (!(seen & B(K_MODEL)))
 			ld_problem_missing(ld, map, pos, "%s: missing 'model'", name);
 		if (!has_prompt && !has_pfile)
 			ld_problem_missing(ld, map, pos, "%s: missing 'prompt' (or 'prompt_file')", name);
@@ -350,15 +372,15 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 			read_prompt_file(ld, &pfile, st, x);
 		break;
 	case STEP_CHECK:
-		if (!fy_node_mapping_lookup_by_string(map, "checks", FY_NT))
+		if (!(seen & B(K_CHECKS)))
 			ld_problem_missing(ld, map, pos, "%s: missing 'checks'", name);
 		/* fall through */
 	case STEP_APPROVE:
-		if (!fy_node_mapping_lookup_by_string(map, "of", FY_NT))
+		if (!(seen & B(K_OF)))
 			ld_problem_missing(ld, map, pos, "%s: missing 'of' (the generate step it acts on)", name);
 		break;
 	case STEP_SHIP:
-		if (!fy_node_mapping_lookup_by_string(map, "of", FY_NT))
+		if (!(seen & B(K_OF)))
 			ld_problem_missing(ld, map, pos, "%s: missing 'of' (the generate step it ships)", name);
 		if (!has_to)
 			ld_problem_missing(ld, map, pos, "%s: missing 'to' (or 'append')", name);

@@ -220,12 +220,15 @@ static void walk_contract(struct ld *ld, const struct ld_kv *top)
 	struct ld_kv kv;
 	void *it = NULL;
 
+	int has_purpose = 0;
+
 	if (ld_need_mapping(ld, top, "a mapping with at least 'purpose'") < 0)
 		return;
 	while (ld_next_pair(ld, top->v, &it, &kv)) {
-		if (!strcmp(kv.key, "purpose"))
+		if (!strcmp(kv.key, "purpose")) {
+			has_purpose = 1;
 			ld_get_str(ld, &kv, 1, &c->purpose);
-		else if (!strcmp(kv.key, "audience"))
+		} else if (!strcmp(kv.key, "audience"))
 			ld_get_str(ld, &kv, 0, &c->audience);
 		else if (!strcmp(kv.key, "constraints"))
 			walk_constraints(ld, &kv);
@@ -234,7 +237,7 @@ static void walk_contract(struct ld *ld, const struct ld_kv *top)
 		else
 			ld_unknown_key(ld, &kv, " in contract", contract_keys);
 	}
-	if (!fy_node_mapping_lookup_by_string(top->v, "purpose", FY_NT))
+	if (!has_purpose)
 		ld_problem_missing(ld, top->v, top->kpos, "contract: missing 'purpose' (what the workflow is for)");
 }
 
@@ -427,6 +430,7 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 	long long v;
 	double d;
 	const char *s;
+	int has_provider = 0, has_file = 0;
 
 	m->name = top->key;
 	m->pos = top->kpos;
@@ -436,10 +440,12 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 	snprintf(where, sizeof(where), " in model '%.80s'", top->key);
 	while (ld_next_pair(ld, top->v, &it, &kv)) {
 		if (!strcmp(kv.key, "provider")) {
+			has_provider = 1;
 			walk_provider(ld, &kv, m);
 		} else if (!strcmp(kv.key, "model")) {
 			ld_get_str(ld, &kv, 1, &m->model);
 		} else if (!strcmp(kv.key, "file")) {
+			has_file = 1;
 			if (ld_get_str(ld, &kv, 1, &m->file) == 0)
 				file_pos = kv.kpos;
 		} else if (!strcmp(kv.key, "temperature")) {
@@ -467,10 +473,9 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 			ld_unknown_key(ld, &kv, where, model_keys);
 		}
 	}
-	if (!m->provider && !fy_node_mapping_lookup_by_string(top->v, "provider", FY_NT))
+	if (!has_provider)
 		ld_problem_missing(ld, top->v, top->kpos, "model '%.80s': missing 'provider'", m->name);
-	if (m->provider && !strcmp(m->provider, "script") && !m->file &&
-	    !fy_node_mapping_lookup_by_string(top->v, "file", FY_NT))
+	if (m->provider && !strcmp(m->provider, "script") && !has_file)
 		ld_problem_missing(ld, top->v, top->kpos,
 		           "model '%.80s': missing 'file' (the script provider's responses file)",
 		           m->name);
