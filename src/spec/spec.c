@@ -22,6 +22,7 @@
 
 /* --- problems --- */
 
+__attribute__((format(printf, 5, 0)))
 static void add_problem(struct ld *ld, const char *file, struct spec_pos pos,
                         struct spec_pos order, const char *fmt, va_list ap)
 {
@@ -227,13 +228,66 @@ struct spec_pos ld_text_pos(const char *text, size_t len, size_t off)
 
 /* --- scalars --- */
 
-const char *ld_scalar(struct fy_node *n, size_t *len)
+/* A single-quoted scalar decoded from the source: '' is a quote, a line
+ * break with the spaces around it folds to a space, n blank lines to n
+ * newlines. libfyaml 0.7.12 leaks a buffer each time it is asked for the
+ * text of a single-quoted scalar holding '', so the loader never asks. */
+static const char *single_quoted(struct ld *ld, struct fy_node *n, size_t *len)
+{
+	struct fy_token *t = fy_node_get_scalar_token(n);
+	const struct fy_mark *a = t ? fy_token_start_mark(t) : NULL;
+	const struct fy_mark *b = t ? fy_token_end_mark(t) : NULL;
+	const char *s;
+	char *out;
+	size_t i, o = 0, end, keep;
+
+	if (!a || !b || a->input_pos > b->input_pos || b->input_pos > ld->src_len)
+		return NULL;
+	s = ld->src;
+	end = b->input_pos;
+	if (!memmem(s + a->input_pos, end - a->input_pos, "''", 2))
+		return NULL;  /* no escape: libfyaml's text is safe to use */
+	out = arena_alloc(ld->a, end - a->input_pos + 1);
+	if (!out) {
+		ld->oom = 1;
+		return "";
+	}
+	for (i = a->input_pos; i < end;) {
+		if (s[i] == '\'' && i + 1 < end && s[i + 1] == '\'') {
+			out[o++] = '\'';
+			i += 2;
+		} else if (s[i] == '\n' || s[i] == '\r') {
+			size_t breaks = 0;
+
+			while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\t'))
+				o--;  /* trailing spaces of the line */
+			while (i < end && strchr(" \t\r\n", s[i])) {
+				breaks += s[i] == '\n';
+				i++;
+			}
+			if (breaks <= 1)
+				out[o++] = ' ';
+			for (keep = 1; keep < breaks; keep++)
+				out[o++] = '\n';
+		} else {
+			out[o++] = s[i++];
+		}
+	}
+	out[o] = '\0';
+	*len = o;
+	return out;
+}
+
+const char *ld_scalar(struct ld *ld, struct fy_node *n, size_t *len)
 {
 	const char *s;
 
 	*len = 0;
 	if (!n || !fy_node_is_scalar(n) || fy_node_is_alias(n))
 		return NULL;
+	if (fy_node_get_style(n) == FYNS_SINGLE_QUOTED &&
+	    (s = single_quoted(ld, n, len)) != NULL)
+		return s;
 	s = fy_node_get_scalar(n, len);
 	if (!s) {
 		*len = 0;
@@ -261,7 +315,7 @@ int ld_is_null(struct fy_node *n)
 		return 1;
 	if (!ld_is_plain(n))
 		return 0;
-	s = ld_scalar(n, &len);
+	s = fy_node_get_scalar(n, &len);
 	return s && (len == 0 || text_is(s, len, "~") || text_is(s, len, "null") ||
 	             text_is(s, len, "Null") || text_is(s, len, "NULL"));
 }
@@ -530,7 +584,7 @@ static void scan_node(struct ld *ld, struct fy_node *n, int depth)
 		 * source bytes were checked before parsing. */
 		if (fy_node_get_style(n) != FYNS_DOUBLE_QUOTED)
 			return;
-		s = ld_scalar(n, &len);
+		s = ld_scalar(ld, n, &len);
 		if (s && text_check(s, len) != len)
 			ld_problem(ld, ld_pos(n, none),
 			           "a string holds a NUL or invalid UTF-8 (check its escapes)");
@@ -544,7 +598,7 @@ static void scan_node(struct ld *ld, struct fy_node *n, int depth)
 	while ((pair = fy_node_mapping_iterate(n, &it)) != NULL) {
 		k = fy_node_pair_key(pair);
 		if (k && fy_node_is_scalar(k) && !fy_node_is_alias(k)) {
-			s = ld_scalar(k, &len);
+			s = ld_scalar(ld, k, &len);
 			if (ld_is_plain(k) && text_is(s, len, "<<"))
 				ld_problem(ld, ld_pos(k, none),
 				           "merge keys ('<<') are not supported: write the keys out");

@@ -99,8 +99,9 @@ struct spec_pos ld_text_pos(const char *text, size_t len, size_t off);
 
 /* --- scalars (spec.c) --- */
 
-/* The text of a scalar node (not an alias), or NULL. */
-const char *ld_scalar(struct fy_node *n, size_t *len);
+/* The text of a scalar node (not an alias), or NULL. Valid while the
+ * document and the flow's arena live. */
+const char *ld_scalar(struct ld *ld, struct fy_node *n, size_t *len);
 int ld_is_null(struct fy_node *n);
 int ld_is_plain(struct fy_node *n);
 /* Parse plain scalars the YAML 1.2 core way; 0 on success, -1 otherwise. */

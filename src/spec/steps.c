@@ -92,7 +92,7 @@ static void walk_check(struct ld *ld, struct fy_node *item, struct spec_check *c
 	c->pos = kind_kv.kpos;
 	if (ld_is_alias(kind_kv.v))
 		return;
-	s = ld_scalar(kind_kv.v, &len);
+	s = ld_scalar(ld, kind_kv.v, &len);
 	if (kind == CHECK_JSON) {
 		if (!s || !ld_is_plain(kind_kv.v) || ld_parse_bool(s, len, &b) < 0 || !b) {
 			ld_problem(ld, kind_kv.vpos, "'json' takes true");

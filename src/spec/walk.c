@@ -25,7 +25,7 @@ int ld_next_pair(struct ld *ld, struct fy_node *map, void **it, struct ld_kv *kv
 	while ((pair = fy_node_mapping_iterate(map, it)) != NULL) {
 		kv->k = fy_node_pair_key(pair);
 		kv->v = fy_node_pair_value(pair);
-		s = ld_scalar(kv->k, &len);
+		s = ld_scalar(ld, kv->k, &len);
 		if (!s)
 			continue;
 		kv->key = arena_strndup(ld->a, s, len);
@@ -78,7 +78,7 @@ int ld_get_str(struct ld *ld, const struct ld_kv *kv, int nonempty, const char *
 
 	if (ld_is_alias(kv->v))
 		return -1;
-	s = ld_scalar(kv->v, &len);
+	s = ld_scalar(ld, kv->v, &len);
 	if (!s || ld_is_null(kv->v)) {
 		ld_problem(ld, kv->vpos, "'%s' must be a %sstring", kv->key,
 		           nonempty ? "non-empty " : "");
@@ -103,7 +103,7 @@ int ld_get_bool(struct ld *ld, const struct ld_kv *kv, int *out)
 
 	if (ld_is_alias(kv->v))
 		return -1;
-	s = ld_scalar(kv->v, &len);
+	s = ld_scalar(ld, kv->v, &len);
 	if (!s || !ld_is_plain(kv->v) || ld_parse_bool(s, len, out) < 0) {
 		ld_problem(ld, kv->vpos, "'%s' must be true or false", kv->key);
 		return -1;
@@ -119,7 +119,7 @@ int ld_get_int(struct ld *ld, const struct ld_kv *kv, long long min, const char 
 
 	if (ld_is_alias(kv->v))
 		return -1;
-	s = ld_scalar(kv->v, &len);
+	s = ld_scalar(ld, kv->v, &len);
 	if (!s || !ld_is_plain(kv->v) || ld_parse_int(s, len, out) < 0 || *out < min) {
 		ld_problem(ld, kv->vpos, "'%s' must be %s", kv->key, what);
 		return -1;
@@ -135,7 +135,7 @@ int ld_get_num(struct ld *ld, const struct ld_kv *kv, double min, double max,
 
 	if (ld_is_alias(kv->v))
 		return -1;
-	s = ld_scalar(kv->v, &len);
+	s = ld_scalar(ld, kv->v, &len);
 	if (!s || !ld_is_plain(kv->v) || ld_parse_num(s, len, out) < 0 || *out < min ||
 	    *out > max) {
 		ld_problem(ld, kv->vpos, "'%s' must be %s", kv->key, what);
@@ -315,7 +315,7 @@ static const char *const price_keys[] = { "input", "output", NULL };
 
 /* A YAML node as JSON: plain scalars typed (null, bool, int, number),
  * everything else a string. NULL when out of memory. */
-static json_t *node_json(struct fy_node *n, int depth)
+static json_t *node_json(struct ld *ld, struct fy_node *n, int depth)
 {
 	const char *s;
 	size_t len;
@@ -332,10 +332,10 @@ static json_t *node_json(struct fy_node *n, int depth)
 
 		j = json_object();
 		while (j && (pair = fy_node_mapping_iterate(n, &it)) != NULL) {
-			s = ld_scalar(fy_node_pair_key(pair), &len);
+			s = ld_scalar(ld, fy_node_pair_key(pair), &len);
 			if (!s)
 				continue;
-			if (json_object_setn_new(j, s, len, node_json(fy_node_pair_value(pair),
+			if (json_object_setn_new(j, s, len, node_json(ld, fy_node_pair_value(pair),
 			                                              depth + 1)) < 0) {
 				json_decref(j);
 				return NULL;
@@ -348,14 +348,14 @@ static json_t *node_json(struct fy_node *n, int depth)
 
 		j = json_array();
 		while (j && (c = fy_node_sequence_iterate(n, &it)) != NULL) {
-			if (json_array_append_new(j, node_json(c, depth + 1)) < 0) {
+			if (json_array_append_new(j, node_json(ld, c, depth + 1)) < 0) {
 				json_decref(j);
 				return NULL;
 			}
 		}
 		return j;
 	}
-	s = ld_scalar(n, &len);
+	s = ld_scalar(ld, n, &len);
 	if (!s || ld_is_null(n))
 		return json_null();
 	if (ld_is_plain(n)) {
@@ -372,7 +372,7 @@ static json_t *node_json(struct fy_node *n, int depth)
 static void model_options(struct ld *ld, struct fy_node *map, struct spec_model *m,
                           struct spec_pos pos)
 {
-	json_t *j = node_json(map, 0);
+	json_t *j = node_json(ld, map, 0);
 	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15)) : NULL;
 
 	if (s) {

@@ -561,3 +561,45 @@ TEST(spec_survives_mutations)
 	EXPECT(ok + bad == 3200);
 	EXPECT(ok > 0 && bad > 0);
 }
+
+/* The loader decodes single-quoted scalars with '' itself (libfyaml 0.7.12
+ * leaks when asked); it must agree with YAML's folding rules. */
+TEST(spec_single_quoted_scalars)
+{
+	const char *text =
+		"contract:\n"
+		"  purpose: 'It''s a ''test'''\n"
+		"  audience: 'one''s\n"
+		"    folded   \n"
+		"    line\n"
+		"\n"
+		"    para'\n"
+		"  stop: 'plain single'\n"
+		"steps:\n"
+		"  - {id: a, kind: check, of: a, checks: [{contains: 'x''y'}]}\n";
+	struct problems p;
+	struct spec_flow *f = NULL;
+
+	EXPECT_INT(load_text(FLOWS "/sq.yaml", text, &p, &f), WR_ESPEC);  /* of: itself */
+	REQUIRE(p.n == 1);
+	EXPECT_CONTAINS(p.lines[0], "'of' names this step itself");
+	text = "contract:\n"
+	       "  purpose: 'It''s a ''test'''\n"
+	       "  audience: 'one''s\n"
+	       "    folded   \n"
+	       "    line\n"
+	       "\n"
+	       "    para'\n"
+	       "  stop: 'plain single'\n"
+	       "models: {m: {provider: script, file: responses.yaml, model: 'o''k'}}\n"
+	       "steps:\n"
+	       "  - {id: a, kind: generate, model: m, prompt: 'say ''{{contract}}'''}\n";
+	REQUIRE(load_text(FLOWS "/sq.yaml", text, &p, &f) == 0);
+	EXPECT_STR(f->contract.purpose, "It's a 'test'");
+	EXPECT_STR(f->contract.audience, "one's folded line\npara");
+	EXPECT_STR(f->contract.stop, "plain single");
+	EXPECT_STR(f->models[0].model, "o'k");
+	EXPECT_CONTAINS(f->models[0].options, "\"model\":\"o'k\"");
+	EXPECT_STR(f->steps[0].prompt, "say '{{contract}}'");
+	spec_free(f);
+}
