@@ -47,7 +47,8 @@ struct spec_model {
 	const char *name;       /* key under models: */
 	const char *provider;   /* "script" (more with the providers issue) */
 	const char *model;      /* the provider's model id, or NULL */
-	const char *file;       /* script provider: responses file, resolved against the flow's dir */
+	const char *file;       /* script provider: responses file as written; providers
+	                           resolve it against flow->dir (os_join) */
 	double temperature;     /* -1: unset */
 	int max_tokens;         /* 0: unset */
 	double price_in;        /* USD per million input tokens; 0: free/unknown */
@@ -123,6 +124,8 @@ struct spec_flow {
 	const char *source;     /* the file's bytes, NUL-terminated */
 	size_t source_len;
 	char hash[HASH_HEX];    /* SHA-256 over the file and every file it names */
+	void *step_index;       /* private to spec: the id -> index table that keeps
+	                           spec_step_find fast; NULL in flows built by hand */
 };
 
 struct spec_params {

@@ -1,0 +1,427 @@
+/* steps.c: the steps: list, one step and its checks.
+ *
+ * A key belongs to some step kinds only; using it on another kind is a
+ * problem of its own ("'checks' is not valid for a generate step") rather
+ * than an unknown key. References between steps are checked later, in
+ * validate.c, once every id is known. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "core/err.h"
+#include "core/os.h"
+#include "spec/spec_int.h"
+
+static const char *const kind_names[] = { "generate", "check", "approve", "ship", NULL };
+
+enum {
+	K_ID, K_KIND, K_MODEL, K_PROMPT, K_PROMPT_FILE, K_OF, K_CHECKS, K_TO, K_APPEND,
+	K_OVERWRITE, K_REQUIRES, K_COUNT_
+};
+static const char *const step_keys[] = {
+	"id", "kind", "model", "prompt", "prompt_file", "of", "checks", "to", "append",
+	"overwrite", "requires", NULL
+};
+#define B(k) (1u << (k))
+#define COMMON (B(K_ID) | B(K_KIND))
+static const unsigned kind_keys[STEP_KIND_COUNT_] = {
+	[STEP_GENERATE] = COMMON | B(K_MODEL) | B(K_PROMPT) | B(K_PROMPT_FILE),
+	[STEP_CHECK] = COMMON | B(K_OF) | B(K_CHECKS),
+	[STEP_APPROVE] = COMMON | B(K_OF),
+	[STEP_SHIP] = COMMON | B(K_OF) | B(K_TO) | B(K_APPEND) | B(K_OVERWRITE) | B(K_REQUIRES),
+};
+
+static const char *const check_keys[] = { "json", "contains", "not_contains", "regex",
+                                          "name", NULL };
+
+/* "step 'draft'" or, without a valid id, "step 3". */
+static const char *label(const struct spec_step *s, size_t i, char *buf, size_t size)
+{
+	if (s->id)
+		snprintf(buf, size, "step '%s'", s->id);
+	else
+		snprintf(buf, size, "step %zu", i + 1);
+	return buf;
+}
+
+/* --- checks --- */
+
+static void walk_check(struct ld *ld, struct fy_node *item, struct spec_check *c,
+                       struct spec_pos fallback)
+{
+	struct ld_kv kv, kind_kv;
+	void *it = NULL;
+	int kind = -1, bad = 0, b;
+	size_t len;
+	const char *s;
+	struct wr_err e = { 0, "" };
+
+	if (ld_is_alias(item))
+		return;
+	if (!item || !fy_node_is_mapping(item)) {
+		ld_problem(ld, ld_pos(item, fallback),
+		           "each check must be a mapping like '- json: true' or "
+		           "'- contains: \"total\"'");
+		return;
+	}
+	memset(&kind_kv, 0, sizeof(kind_kv));
+	while (ld_next_pair(ld, item, &it, &kv)) {
+		int k = name_index(check_keys, CHECK_KIND_COUNT_, kv.key);
+
+		if (k >= 0 && kind >= 0) {
+			ld_problem(ld, kv.kpos, "a check has both '%s' and '%s': use one kind per "
+			           "item", check_keys[kind], kv.key);
+			bad = 1;
+		} else if (k >= 0) {
+			kind = k;
+			kind_kv = kv;
+		} else if (!strcmp(kv.key, "name")) {
+			if (ld_get_str(ld, &kv, 1, &c->label) < 0)
+				bad = 1;
+		} else {
+			ld_unknown_key(ld, &kv, " in check", check_keys);
+			bad = 1;
+		}
+	}
+	if (kind < 0) {
+		ld_problem(ld, ld_pos(item, fallback),
+		           "a check needs one of json, contains, not_contains, regex");
+		return;
+	}
+	c->kind = (enum check_kind)kind;
+	c->pos = kind_kv.kpos;
+	if (ld_is_alias(kind_kv.v))
+		return;
+	s = ld_scalar(ld, kind_kv.v, &len);
+	if (kind == CHECK_JSON) {
+		if (!s || !ld_is_plain(kind_kv.v) || ld_parse_bool(s, len, &b) < 0 || !b) {
+			ld_problem(ld, kind_kv.vpos, "'json' takes true");
+			return;
+		}
+	} else {
+		if (!s || ld_is_null(kind_kv.v) || len == 0) {
+			ld_problem(ld, kind_kv.vpos, "'%s' needs a non-empty string", kind_kv.key);
+			return;
+		}
+		if (!(c->arg = arena_strndup(ld->a, s, len))) {
+			ld->oom = 1;
+			return;
+		}
+	}
+	if (!bad && check_compile(c, &e) < 0)
+		ld_problem(ld, kind_kv.vpos, "%s", e.msg);
+}
+
+static void walk_checks(struct ld *ld, const struct ld_kv *top, struct spec_step *st)
+{
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n;
+
+	if (ld_is_alias(top->v))
+		return;
+	if (!top->v || !fy_node_is_sequence(top->v) ||
+	    fy_node_sequence_item_count(top->v) == 0) {
+		ld_problem(ld, top->vpos, "'checks' must be a non-empty list of checks");
+		return;
+	}
+	n = (size_t)fy_node_sequence_item_count(top->v);
+	st->checks = arena_alloc(ld->a, n * sizeof(*st->checks));
+	if (!st->checks) {
+		ld->oom = 1;
+		return;
+	}
+	while ((item = fy_node_sequence_iterate(top->v, &it)) != NULL && st->n_checks < n)
+		walk_check(ld, item, &st->checks[st->n_checks++], top->vpos);
+}
+
+/* --- one step --- */
+
+static void walk_requires(struct ld *ld, const struct ld_kv *kv, struct spec_step *st,
+                          struct ld_step *x)
+{
+	static const char *const states[] = { "verified", "approved", NULL };
+	const char *s, *sug;
+
+	if (ld_get_str(ld, kv, 1, &s) < 0)
+		return;
+	x->requires_set = 1;
+	x->requires_pos = kv->vpos;
+	if (!strcmp(s, "verified")) {
+		st->requires = WR_STATE_VERIFIED;
+	} else if (!strcmp(s, "approved")) {
+		st->requires = WR_STATE_APPROVED;
+	} else if (!strcmp(s, "candidate")) {
+		ld_problem(ld, kv->vpos, "an artifact can never be shipped as a candidate: "
+		           "'requires' must be verified or approved");
+	} else if ((sug = spec_suggest(s, states, 2)) != NULL) {
+		ld_problem(ld, kv->vpos, "'requires' must be verified or approved, not "
+		           "'%.80s' (did you mean '%s'?)", s, sug);
+	} else {
+		ld_problem(ld, kv->vpos, "'requires' must be verified or approved, not '%.80s'", s);
+	}
+}
+
+static void walk_dest(struct ld *ld, const struct ld_kv *kv, struct spec_step *st,
+                      struct ld_step *x)
+{
+	const char *s;
+	char path[4096];
+
+	if (ld_get_str(ld, kv, 1, &s) < 0)
+		return;
+	if (os_join(ld->flow->dir, s, path, sizeof(path)) < 0) {
+		ld_problem(ld, kv->vpos, "path '%.80s' is too long", s);
+		return;
+	}
+	if (!(st->to = arena_strdup(ld->a, path))) {
+		ld->oom = 1;
+		return;
+	}
+	st->append = !strcmp(kv->key, "append");
+	x->to_pos = kv->vpos;
+}
+
+/* Finds id and kind first: the other keys are judged by the kind. */
+static void walk_head(struct ld *ld, const struct ld_kv *kvs, size_t n,
+                      struct spec_step *st, struct ld_step *x)
+{
+	const char *s, *sug;
+	int k;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ld_kv kv = kvs[i];
+
+		if (!strcmp(kv.key, "id")) {
+			if (ld_get_str(ld, &kv, 1, &s) < 0)
+				continue;
+			x->id_pos = kv.vpos;
+			if (!ld_id_ok(s, 1)) {
+				ld_problem(ld, kv.vpos, "step id '%.80s' must match [A-Za-z_][A-Za-z0-9_-]* "
+				           "and be at most %d characters", s, LD_ID_MAX);
+				continue;
+			}
+			st->id = s;
+			x->has_id = 1;
+		} else if (!strcmp(kv.key, "kind")) {
+			if (ld_get_str(ld, &kv, 1, &s) < 0)
+				continue;
+			k = name_index(kind_names, STEP_KIND_COUNT_, s);
+			if (k >= 0) {
+				st->kind = (enum spec_step_kind)k;
+				x->kind_ok = 1;
+			} else if ((sug = spec_suggest(s, kind_names, STEP_KIND_COUNT_)) != NULL) {
+				ld_problem(ld, kv.vpos, "unknown step kind '%.80s' (did you mean '%s'?)",
+				           s, sug);
+			} else {
+				ld_problem(ld, kv.vpos, "unknown step kind '%.80s' (use generate, check, "
+				           "approve or ship)", s);
+			}
+		}
+	}
+}
+
+/* The pairs of a step's mapping, read once: in kvs when they fit. */
+static struct ld_kv *step_pairs(struct ld *ld, struct fy_node *map, struct ld_kv *kvs,
+                                size_t cap, size_t *n)
+{
+	size_t count = (size_t)fy_node_mapping_item_count(map);
+	void *it = NULL;
+
+	*n = 0;
+	if (count > cap && !(kvs = arena_alloc(ld->a, count * sizeof(*kvs)))) {
+		ld->oom = 1;
+		return NULL;
+	}
+	while (*n < count && ld_next_pair(ld, map, &it, &kvs[*n]))
+		(*n)++;
+	return kvs;
+}
+
+/* Reads the prompt file of a generate step into st->prompt. */
+static void read_prompt_file(struct ld *ld, const struct ld_kv *kv, struct spec_step *st,
+                             struct ld_step *x)
+{
+	const char *rel, *bytes;
+	size_t len;
+
+	if (ld_get_str(ld, kv, 1, &rel) < 0)
+		return;
+	if (ld_read_named(ld, rel, kv->kpos, &x->prompt_path, &bytes, &len) < 0)
+		return;
+	if (ld_check_text(ld, x->prompt_path, bytes, len, kv->vpos) < 0)
+		return;
+	st->prompt = bytes;
+	st->prompt_pos = kv->vpos;
+}
+
+static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
+{
+	struct spec_step *st = &ld->flow->steps[i];
+	struct ld_step *x = &ld->xs[i];
+	struct ld_kv local[16], *kvs, kv, pfile;
+	size_t n_kvs;
+	struct spec_pos pos = ld_pos(map, ld->root_pos);
+	char name[96], where[120];
+	int has_prompt = 0, has_pfile = 0, has_to = 0, has_overwrite = 0;
+	int overwrite = 0;
+	unsigned seen = 0;  /* B(k) for each key present */
+
+	st->pos = pos;
+	st->model_index = st->of_index = -1;
+	if (ld_is_alias(map))
+		return;
+	if (!fy_node_is_mapping(map)) {
+		ld_problem(ld, pos, "step %zu must be a mapping with 'id' and 'kind'", i + 1);
+		return;
+	}
+	if (!(kvs = step_pairs(ld, map, local, 16, &n_kvs)))
+		return;
+	walk_head(ld, kvs, n_kvs, st, x);
+	label(st, i, name, sizeof(name));
+	snprintf(where, sizeof(where), " in %s", name);
+	for (size_t p = 0; p < n_kvs; p++) {
+		int k = name_index(step_keys, K_COUNT_, kvs[p].key);
+
+		kv = kvs[p];
+		if (k >= 0)
+			seen |= B(k);
+		if (k == K_ID || k == K_KIND)
+			continue;
+		if (k < 0) {
+			const char *valid[K_COUNT_ + 1];
+			size_t nv = 0;
+
+			for (int j = 0; j < K_COUNT_; j++)
+				if (!x->kind_ok || (kind_keys[st->kind] & B(j)))
+					valid[nv++] = step_keys[j];
+			valid[nv] = NULL;
+			ld_unknown_key(ld, &kv, where, valid);
+			continue;
+		}
+		if (!x->kind_ok)
+			continue;
+		if (!(kind_keys[st->kind] & B(k))) {
+			ld_problem(ld, kv.kpos, "'%s' is not valid for %s %s step", kv.key,
+			           st->kind == STEP_APPROVE ? "an" : "a", kind_names[st->kind]);
+			continue;
+		}
+		switch (k) {
+		case K_MODEL:
+			if (ld_get_str(ld, &kv, 1, &st->model) == 0)
+				x->model_pos = kv.vpos;
+			break;
+		case K_PROMPT:
+			if (has_pfile) {
+				ld_problem(ld, kv.kpos, "%s: use either 'prompt' or 'prompt_file', "
+				           "not both", name);
+			} else if (ld_get_str(ld, &kv, 1, &st->prompt) == 0) {
+				x->prompt = kv.v;
+				st->prompt_pos = kv.vpos;
+			}
+			has_prompt = 1;
+			break;
+		case K_PROMPT_FILE:
+			if (has_prompt)
+				ld_problem(ld, kv.kpos, "%s: use either 'prompt' or 'prompt_file', "
+				           "not both", name);
+			has_pfile = 1;
+			pfile = kv;
+			break;
+		case K_OF:
+			if (ld_get_str(ld, &kv, 1, &st->of) == 0)
+				x->of_pos = kv.vpos;
+			break;
+		case K_CHECKS:
+			walk_checks(ld, &kv, st);
+			break;
+		case K_TO:
+		case K_APPEND:
+			if (has_to)
+				ld_problem(ld, kv.kpos, "%s: use either 'to' or 'append', not both", name);
+			else
+				walk_dest(ld, &kv, st, x);
+			has_to = 1;
+			break;
+		case K_OVERWRITE:
+			has_overwrite = ld_get_bool(ld, &kv, &overwrite) == 0;
+			break;
+		case K_REQUIRES:
+			walk_requires(ld, &kv, st, x);
+			break;
+		default:
+			break;
+		}
+	}
+	if (!x->kind_ok) {
+		if (!(seen & B(K_KIND)))
+			ld_problem_missing(ld, map, pos, "%s: missing 'kind' (generate, check, approve or ship)",
+			           name);
+	}
+	if (!(seen & B(K_ID)))
+		ld_problem_missing(ld, map, pos, "%s: missing 'id'", name);
+	if (!x->kind_ok)
+		return;
+	switch (st->kind) {
+	case STEP_GENERATE:
+		if (!(seen & B(K_MODEL)))
+			ld_problem_missing(ld, map, pos, "%s: missing 'model'", name);
+		if (!has_prompt && !has_pfile)
+			ld_problem_missing(ld, map, pos, "%s: missing 'prompt' (or 'prompt_file')", name);
+		if (has_pfile && !has_prompt)
+			read_prompt_file(ld, &pfile, st, x);
+		break;
+	case STEP_CHECK:
+		if (!(seen & B(K_CHECKS)))
+			ld_problem_missing(ld, map, pos, "%s: missing 'checks'", name);
+		/* fall through */
+	case STEP_APPROVE:
+		if (!(seen & B(K_OF)))
+			ld_problem_missing(ld, map, pos, "%s: missing 'of' (the generate step it acts on)", name);
+		break;
+	case STEP_SHIP:
+		if (!(seen & B(K_OF)))
+			ld_problem_missing(ld, map, pos, "%s: missing 'of' (the generate step it ships)", name);
+		if (!has_to)
+			ld_problem_missing(ld, map, pos, "%s: missing 'to' (or 'append')", name);
+		if (has_overwrite && st->append)
+			ld_problem(ld, pos, "%s: 'overwrite' is only valid with 'to'", name);
+		st->overwrite = overwrite;
+		break;
+	default:
+		break;
+	}
+}
+
+void ld_walk_steps(struct ld *ld, const struct ld_kv *top)
+{
+	struct spec_flow *f = ld->flow;
+	struct fy_node *item;
+	void *it = NULL;
+	size_t n, i = 0;
+
+	if (ld_is_alias(top->v))
+		return;
+	if (!top->v || !fy_node_is_sequence(top->v)) {
+		ld_problem(ld, top->vpos, "'steps' must be a list of steps ('- id: ...')");
+		return;
+	}
+	n = (size_t)fy_node_sequence_item_count(top->v);
+	if (n == 0) {
+		ld_problem(ld, top->vpos, "'steps' is empty: a workflow needs at least one step");
+		return;
+	}
+	if (n > LD_MAX_STEPS) {
+		ld_problem(ld, top->vpos, "too many steps (%zu; at most %d)", n, LD_MAX_STEPS);
+		return;
+	}
+	f->steps = arena_alloc(ld->a, n * sizeof(*f->steps));
+	ld->xs = arena_alloc(ld->a, n * sizeof(*ld->xs));
+	if (!f->steps || !ld->xs) {
+		ld->oom = 1;
+		return;
+	}
+	f->n_steps = n;
+	while ((item = fy_node_sequence_iterate(top->v, &it)) != NULL && i < n)
+		walk_step(ld, item, i++);
+}
