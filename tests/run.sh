@@ -28,7 +28,8 @@ for t in "$root"/tests/e2e/*.sh; do
 	dir="$root/$build/tmp/e2e/$name"
 	mkdir -p "$dir"
 	start=$(date +%s.%N)
-	if (cd "$dir" && TMPDIR="$dir" bash "$t" >"$dir/log" 2>&1); then
+	# No test may hang CI: each script gets a wall-clock limit.
+	if (cd "$dir" && TMPDIR="$dir" timeout -k 5 "${E2E_TIMEOUT:-300}" bash "$t" >"$dir/log" 2>&1); then
 		passed=$((passed + 1)); res=ok
 	else
 		failed=$((failed + 1)); res=FAIL

@@ -53,7 +53,7 @@ static int decide(int argc, char **argv, enum wr_decision d)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': as = optarg; break;
 		case 'n':

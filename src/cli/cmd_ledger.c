@@ -55,7 +55,7 @@ int cmd_ledger(int argc, char **argv)
 		return cli_fail(WR_EXIT_USAGE, "unknown ledger command '%s' (verify or show)", sub);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': store_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;

@@ -153,7 +153,7 @@ static int parse(int argc, char **argv, const char *usage, int allow_inputs,
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+i:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (!allow_inputs)

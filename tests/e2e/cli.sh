@@ -1,5 +1,5 @@
 # Every command has --help; bad command lines get exit 2 and a message.
-. "$WR_ROOT/tests/e2e/lib.sh"
+. "$WR_ROOT/tests/lib.sh"
 
 for c in run resume approve reject runs show ledger check version; do
 	"$WARRANT" "$c" --help >last.out 2>&1

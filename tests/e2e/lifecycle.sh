@@ -1,6 +1,6 @@
 # The artifact lifecycle through the CLI: checks decide, people approve,
 # and every outcome has its exit code and one failure class.
-. "$WR_ROOT/tests/e2e/lib.sh"
+. "$WR_ROOT/tests/lib.sh"
 
 flow() {  # name model-file [extra steps...]
 	cat > "$1" <<YAML

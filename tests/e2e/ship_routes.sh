@@ -1,7 +1,7 @@
 # Every route to shipping an artifact that has not earned it fails: at load
 # time, at run time, through the CLI, and by editing the store by hand.
 # Success is judged by the destination: it must not exist afterwards.
-. "$WR_ROOT/tests/e2e/lib.sh"
+. "$WR_ROOT/tests/lib.sh"
 
 script_model good.yaml "'{\"total\": 1}'"
 script_model bad.yaml "'not json'"

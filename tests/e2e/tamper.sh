@@ -1,6 +1,6 @@
 # Tamper test: edit, delete and reorder ledger rows with sqlite3, and
 # change stored bytes; `warrant ledger verify` and the engine notice each.
-. "$WR_ROOT/tests/e2e/lib.sh"
+. "$WR_ROOT/tests/lib.sh"
 
 script_model m.yaml "'{\"total\": 1}'"
 cat > f.yaml <<'YAML'
