@@ -488,7 +488,8 @@ static int compile_pattern(struct cctx *c, const struct jinfo *in, const char *k
 		return err_set(c->err, WR_ENOMEM, "out of memory");
 	}
 	c->s->codes[c->s->n_codes++] = re;
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  /* optional: the interpreter remains */
+	/* optional: the interpreter remains */
+	out->jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
 	out->re = re;
 	out->src = src;
 	return 0;
@@ -872,6 +873,29 @@ static int kw_any(struct cctx *c, const struct jinfo *in, struct snode *n, const
 	return 0;  /* unknown keywords are annotations: ignored */
 }
 
+/* When every required name is also a property, the key walk counts them
+ * and no hash lookup is needed unless one is missing. */
+static void mark_required(struct snode *n)
+{
+	int found = 0;
+
+	for (int r = 0; r < n->n_required; r++) {
+		for (int i = 0; i < n->n_props; i++) {
+			struct sprop *p = &n->props[i];
+
+			if (p->len == n->required_len[r] && !memcmp(p->name, n->required[r], p->len)) {
+				found += !p->required;
+				p->required = 1;
+				break;
+			}
+		}
+	}
+	if (n->n_required > 0 && found == n->n_required) {
+		n->required_by_walk = 1;
+		n->walk_keys = 1;
+	}
+}
+
 static int compile_node(struct cctx *c, const struct jinfo *in)
 {
 	struct snode *n = in->node;
@@ -898,6 +922,7 @@ static int compile_node(struct cctx *c, const struct jinfo *in)
 		n->then_.n = n->else_.n = NULL;
 	if (!n->contains.n)
 		n->max_contains = -1;
+	mark_required(n);
 	if (n->uneval_props.n)
 		n->kw |= SK_OBJECT;
 	return 0;

@@ -10,10 +10,15 @@
  *   ipv4                   RFC 2673 dotted quad, no leading zeros
  *   ipv6                   RFC 4291 section 2.2, with "::" and an IPv4 tail
  *   hostname               RFC 1123 labels */
-#include <ctype.h>
 #include <string.h>
 
 #include "check/schema_int.h"
+
+/* ASCII classes, locale-free and inlined. */
+static inline int is_digit(int c) { return c >= '0' && c <= '9'; }
+static inline int is_alpha(int c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+static inline int is_alnum(int c) { return is_digit(c) || is_alpha(c); }
+static inline int is_xdigit(int c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
 
 static const char *const format_names[] = {
 	NULL, "date-time", "date", "time", "email", "uri", "uuid", "ipv4", "ipv6", "hostname",
@@ -35,7 +40,7 @@ static int digits(const char **p, const char *end, int n)
 	if (end - *p < n)
 		return -1;
 	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
+		if (!is_digit((unsigned char)(*p)[i]))
 			return -1;
 		v = v * 10 + ((*p)[i] - '0');
 	}
@@ -79,7 +84,7 @@ static int scan_time(const char **p, const char *end)
 	if (expect(p, end, '.')) {
 		const char *start = *p;
 
-		while (*p < end && isdigit((unsigned char)**p))
+		while (*p < end && is_digit((unsigned char)**p))
 			(*p)++;
 		if (*p == start)
 			return 0;
@@ -126,7 +131,7 @@ static int check_ipv4(const char *p, const char *end)
 
 		if (part && !expect(&p, end, '.'))
 			return 0;
-		while (p < end && isdigit((unsigned char)*p) && n < 4) {
+		while (p < end && is_digit((unsigned char)*p) && n < 4) {
 			if (n == 1 && v == 0)
 				return 0;  /* leading zero */
 			v = v * 10 + (*p++ - '0');
@@ -152,7 +157,7 @@ static int check_ipv6(const char *p, const char *end)
 		const char *start = p;
 		int n = 0;
 
-		while (p < end && isxdigit((unsigned char)*p) && n < 5)
+		while (p < end && is_xdigit((unsigned char)*p) && n < 5)
 			p++, n++;
 		if (p < end && *p == '.') {
 			/* an IPv4 tail stands for two groups */
@@ -189,7 +194,7 @@ static int check_hostname(const char *p, const char *end)
 	while (p < end) {
 		const char *start = p;
 
-		while (p < end && (isalnum((unsigned char)*p) || *p == '-'))
+		while (p < end && (is_alnum((unsigned char)*p) || *p == '-'))
 			p++;
 		if (p == start || p - start > 63 || *start == '-' || p[-1] == '-')
 			return 0;
@@ -203,7 +208,7 @@ static int check_hostname(const char *p, const char *end)
 
 static int is_atext(int ch)
 {
-	return isalnum(ch) || (ch && strchr("!#$%&'*+-/=?^_`{|}~", ch));
+	return is_alnum(ch) || (ch && strchr("!#$%&'*+-/=?^_`{|}~", ch));
 }
 
 static int check_email(const char *p, const char *end)
@@ -248,9 +253,9 @@ static int check_uri(const char *p, const char *end)
 	const char *start = p;
 	int hashes = 0;
 
-	if (p == end || !isalpha((unsigned char)*p))
+	if (p == end || !is_alpha((unsigned char)*p))
 		return 0;
-	while (p < end && (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.'))
+	while (p < end && (is_alnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.'))
 		p++;
 	if (p == end || *p != ':' || p == start)
 		return 0;
@@ -258,13 +263,13 @@ static int check_uri(const char *p, const char *end)
 		unsigned char ch = (unsigned char)*p;
 
 		if (ch == '%') {
-			if (end - p < 3 || !isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+			if (end - p < 3 || !is_xdigit((unsigned char)p[1]) || !is_xdigit((unsigned char)p[2]))
 				return 0;
 			p += 2;
 		} else if (ch == '#') {
 			if (++hashes > 1)
 				return 0;
-		} else if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=:@/?[]", ch)) {
+		} else if (!is_alnum(ch) && !strchr("-._~!$&'()*+,;=:@/?[]", ch)) {
 			return 0;  /* spaces, quotes, <>, \, ^, `, {|}, and non-ASCII */
 		}
 	}
@@ -278,7 +283,7 @@ static int check_uuid(const char *p, const char *end)
 	for (int i = 0; i < 36; i++) {
 		int dash = i == 8 || i == 13 || i == 18 || i == 23;
 
-		if (dash ? p[i] != '-' : !isxdigit((unsigned char)p[i]))
+		if (dash ? p[i] != '-' : !is_xdigit((unsigned char)p[i]))
 			return 0;
 	}
 	return 1;

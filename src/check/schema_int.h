@@ -74,11 +74,13 @@ struct sprop {
 	const char *name;
 	size_t len;
 	uint32_t hash;
+	int required;      /* also named by "required": counted during the key walk */
 	struct sedge e;
 };
 
 struct spattern {
 	pcre2_code *re;
+	int jit;          /* JIT-compiled: pcre2_jit_match may be used */
 	const char *src;
 	struct sedge e;   /* patternProperties: the schema; pattern: unused */
 };
@@ -150,6 +152,7 @@ struct snode {
 	struct sdepschema *dep_schema;
 	int n_dep_schema;
 	int walk_keys;             /* object keywords that need every key visited */
+	int required_by_walk;      /* every required name is in properties: count, not look up */
 
 	/* any type */
 	struct sval *enums;

@@ -48,7 +48,6 @@ struct vctx {
 	int depth;
 	int too_deep, oom;
 	const struct scope *scope;
-	pcre2_match_data *md;
 };
 
 /* Whether to go on after a failure: only when collecting every error. */
@@ -56,6 +55,15 @@ struct vctx {
 
 static int v_node(struct vctx *c, const struct snode *n, json_t *x, const struct ipath *ip,
                   const struct spath *sp, struct eval *ev);
+
+/* Short keys: a loop beats a call to memcmp. */
+static inline int bytes_equal(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
 
 /* --- annotations --- */
 
@@ -161,21 +169,24 @@ static void render_spath(const struct spath *sp, const char *kw, char *out)
 }
 
 __attribute__((format(printf, 5, 6)))
-static void fail(struct vctx *c, const struct ipath *ip, const struct spath *sp,
-                 const char *kw, const char *fmt, ...)
+static void fail_record(struct vctx *c, const struct ipath *ip, const struct spath *sp,
+                        const char *kw, const char *fmt, ...)
 {
-	struct schema_error *e;
+	struct schema_error *e = &c->errs[c->n++];
 	va_list ap;
 
-	if (c->mute || c->n >= c->max)
-		return;
-	e = &c->errs[c->n++];
 	render_ipath(ip, e->instance_path);
 	render_spath(sp, kw, e->schema_path);
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
 }
+
+/* Records an error unless muted or full. A macro, so that the message's
+ * arguments (numbers formatted with show()) cost nothing when the verdict
+ * is all that is wanted. */
+#define fail(c, ...) do { if (!(c)->mute && (c)->n < (c)->max) \
+		fail_record((c), __VA_ARGS__); } while (0)
 
 /* A short rendering of a value for messages: numbers and short strings as
  * they are, anything else by its type. */
@@ -310,7 +321,7 @@ static int sval_equal(const struct sval *a, json_t *x)
 	switch (a->type) {
 	case JSON_STRING:
 		return json_is_string(x) && json_string_length(x) == a->len &&
-		       !memcmp(json_string_value(x), a->s, a->len);
+		       bytes_equal(json_string_value(x), a->s, a->len);
 	case JSON_REAL:
 		return json_is_number(x) && num_equal(a->v, x);
 	case JSON_TRUE:
@@ -367,6 +378,8 @@ static int v_type(struct vctx *c, const struct snode *n, json_t *x, const struct
 
 	if (type_bit(x) & n->types)
 		return 1;
+	if (c->mute || c->n >= c->max)
+		return 0;  /* nobody reads the message */
 	for (int t = 0; t < 7; t++) {
 		if (!(n->types & (1u << t)) || (t == 6 && (n->types & ST_NUMBER)))
 			continue;
@@ -474,16 +487,25 @@ static size_t utf8_count(const char *s, size_t len)
 	return n;
 }
 
+/* Match data for patterns, one per thread and kept: validation is
+ * called per document and a malloc per call would cost more than most
+ * matches. Only the first pair of the ovector is ever used. */
+static _Thread_local pcre2_match_data *tl_md;
+
 /* 1 match, 0 none, -1 error (counted as no match, with c->oom on ENOMEM). */
-static int re_search(struct vctx *c, pcre2_code *re, const char *s, size_t len)
+static int re_search(struct vctx *c, const struct spattern *p, const char *s, size_t len)
 {
 	int rc;
 
-	if (!c->md && !(c->md = pcre2_match_data_create(1, NULL))) {
+	if (!tl_md && !(tl_md = pcre2_match_data_create(1, NULL))) {
 		c->oom = 1;
 		return -1;
 	}
-	rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, c->md, NULL);
+	/* jansson strings are valid UTF-8, so the UTF check can be skipped */
+	if (p->jit)
+		rc = pcre2_jit_match(p->re, (PCRE2_SPTR)s, len, 0, 0, tl_md, NULL);
+	else
+		rc = pcre2_match(p->re, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, tl_md, NULL);
 	return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
@@ -515,7 +537,7 @@ static int v_string(struct vctx *c, const struct snode *n, json_t *x, const stru
 				return 0;
 		}
 	}
-	if (n->pattern && re_search(c, n->pattern->re, s, len) != 1) {
+	if (n->pattern && re_search(c, n->pattern, s, len) != 1) {
 		fail(c, ip, sp, "pattern", "%s does not match the pattern %s", show(x, v, sizeof(v)),
 		     n->pattern->src);
 		ok = 0;
@@ -699,7 +721,7 @@ static const struct sprop *prop_find(const struct snode *n, const char *k, size_
 {
 	if (!n->prop_tab) {
 		for (int i = 0; i < n->n_props; i++)
-			if (n->props[i].len == len && !memcmp(n->props[i].name, k, len))
+			if (n->props[i].len == len && bytes_equal(n->props[i].name, k, len))
 				return &n->props[i];
 		return NULL;
 	}
@@ -708,7 +730,7 @@ static const struct sprop *prop_find(const struct snode *n, const char *k, size_
 	for (uint32_t s = h & n->prop_mask; n->prop_tab[s]; s = (s + 1) & n->prop_mask) {
 		const struct sprop *p = &n->props[n->prop_tab[s] - 1];
 
-		if (p->hash == h && p->len == len && !memcmp(p->name, k, len))
+		if (p->hash == h && p->len == len && bytes_equal(p->name, k, len))
 			return p;
 	}
 	return NULL;
@@ -731,7 +753,8 @@ static const char *clip_key(const char *k, size_t len, char *buf, size_t size)
 /* properties, patternProperties, additionalProperties and propertyNames
  * for one key; marks e when one of the first three took it. */
 static int v_key(struct vctx *c, const struct snode *n, const char *k, size_t klen, json_t *v,
-                 size_t idx, const struct ipath *ip, const struct spath *sp, struct eval *e)
+                 size_t idx, const struct ipath *ip, const struct spath *sp, struct eval *e,
+                 int *required_hits)
 {
 	struct ipath cip = { ip, k, klen, 0 };
 	const struct sprop *p;
@@ -742,6 +765,7 @@ static int v_key(struct vctx *c, const struct snode *n, const char *k, size_t kl
 		struct spath csp = { sp, p->e.seg };
 
 		matched = 1;
+		*required_hits += p->required;
 		if (!v_node(c, p->e.n, v, &cip, &csp, NULL)) {
 			ok = 0;
 			if (!GO_ON(c))
@@ -751,7 +775,7 @@ static int v_key(struct vctx *c, const struct snode *n, const char *k, size_t kl
 	for (int i = 0; i < n->n_pats; i++) {
 		struct spath csp = { sp, n->pats[i].e.seg };
 
-		if (re_search(c, n->pats[i].re, k, klen) != 1)
+		if (re_search(c, &n->pats[i], k, klen) != 1)
 			continue;
 		matched = 1;
 		if (!v_node(c, n->pats[i].e.n, v, &cip, &csp, NULL)) {
@@ -791,6 +815,24 @@ static int v_key(struct vctx *c, const struct snode *n, const char *k, size_t kl
 	return ok;
 }
 
+static int v_required(struct vctx *c, const struct snode *n, json_t *x,
+                      const struct ipath *ip, const struct spath *sp)
+{
+	char kb[64];
+	int ok = 1;
+
+	for (int i = 0; i < n->n_required; i++) {
+		if (json_object_getn(x, n->required[i], n->required_len[i]))
+			continue;
+		fail(c, ip, sp, "required", "missing required property \"%s\"",
+		     clip_key(n->required[i], n->required_len[i], kb, sizeof(kb)));
+		ok = 0;
+		if (!GO_ON(c))
+			return 0;
+	}
+	return ok;
+}
+
 static int v_object(struct vctx *c, const struct snode *n, json_t *x, const struct ipath *ip,
                     const struct spath *sp, struct eval *e)
 {
@@ -798,18 +840,16 @@ static int v_object(struct vctx *c, const struct snode *n, json_t *x, const stru
 	char kb[64], kb2[64];
 	int ok = 1;
 
-#define OBJ_FAIL(kw, ...) do { fail(c, ip, sp, kw, __VA_ARGS__); ok = 0; \
-		if (!GO_ON(c)) return 0; } while (0)
+#define OBJ_FAIL(kw, ...) do { fail(c, ip, sp, kw, __VA_ARGS__); OBJ_RETURN(); } while (0)
+#define OBJ_RETURN() do { ok = 0; if (!GO_ON(c)) return 0; } while (0)
 	if (n->min_props >= 0 && size < (size_t)n->min_props)
 		OBJ_FAIL("minProperties", "object has %zu properties, fewer than %ld", size,
 		         n->min_props);
 	if (n->max_props >= 0 && size > (size_t)n->max_props)
 		OBJ_FAIL("maxProperties", "object has %zu properties, more than %ld", size,
 		         n->max_props);
-	for (int i = 0; i < n->n_required; i++)
-		if (!json_object_getn(x, n->required[i], n->required_len[i]))
-			OBJ_FAIL("required", "missing required property \"%s\"",
-			         clip_key(n->required[i], n->required_len[i], kb, sizeof(kb)));
+	if (!n->required_by_walk && !v_required(c, n, x, ip, sp))
+		OBJ_RETURN();
 	for (int i = 0; i < n->n_dep_req; i++) {
 		const struct sdepreq *d = &n->dep_req[i];
 
@@ -821,17 +861,20 @@ static int v_object(struct vctx *c, const struct snode *n, json_t *x, const stru
 				         clip_key(d->name, d->len, kb, sizeof(kb)),
 				         clip_key(d->req[r], d->req_len[r], kb2, sizeof(kb2)));
 	}
-#undef OBJ_FAIL
 	if (n->walk_keys) {
+		int hits = 0;
+
 		for (void *it = json_object_iter(x); it; it = json_object_iter_next(x, it), idx++) {
 			if (!v_key(c, n, json_object_iter_key(it), json_object_iter_key_len(it),
-			           json_object_iter_value(it), idx, ip, sp, e)) {
-				ok = 0;
-				if (!GO_ON(c))
-					return 0;
-			}
+			           json_object_iter_value(it), idx, ip, sp, e, &hits))
+				OBJ_RETURN();
 		}
+		/* a miss in the count: look up which name is missing */
+		if (n->required_by_walk && hits < n->n_required && !v_required(c, n, x, ip, sp))
+			OBJ_RETURN();
 	}
+#undef OBJ_FAIL
+#undef OBJ_RETURN
 	for (int i = 0; i < n->n_dep_schema; i++) {
 		const struct sdepschema *d = &n->dep_schema[i];
 		struct spath csp = { sp, d->e.seg };
@@ -1118,7 +1161,6 @@ int schema_validate(const struct schema *s, json_t *doc, struct schema_error *er
 			         SCHEMA_DEPTH_MAX);
 		}
 	}
-	pcre2_match_data_free(c.md);
 	if (n_errors)
 		*n_errors = c.n;
 	if (c.oom)
