@@ -539,12 +539,12 @@ static int kw_properties(struct cctx *c, const struct jinfo *in, struct snode *n
 
 		p->name = k;
 		p->len = json_object_iter_key_len(json_object_key_to_iter(k));
-		p->hash = schema_hash_bytes(k, p->len);
+		p->hash = schema_hash_key(k, p->len);
 		if ((rc = edge(c, in, sub, seg2(c, "properties", k, p->len), &p->e)) < 0)
 			return rc;
 	}
 	/* Few properties: a linear scan on length and bytes beats hashing. */
-	if (n->n_props > 8) {
+	if (n->n_props > 4) {
 		uint32_t size = 16;
 
 		while (size < (uint32_t)n->n_props * 2)

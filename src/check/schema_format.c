@@ -276,17 +276,23 @@ static int check_uri(const char *p, const char *end)
 	return 1;
 }
 
+/* 1 for the 22 hex digit bytes. */
+static const unsigned char hex_tab[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+};
+
 static int check_uuid(const char *p, const char *end)
 {
-	if (end - p != 36)
-		return 0;
-	for (int i = 0; i < 36; i++) {
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+	unsigned bad = 0;
 
-		if (dash ? p[i] != '-' : !is_xdigit((unsigned char)p[i]))
-			return 0;
-	}
-	return 1;
+	if (end - p != 36 || p[8] != '-' || p[13] != '-' || p[18] != '-' || p[23] != '-')
+		return 0;
+	/* no early exit: a branch-free sweep is faster for 32 bytes */
+	for (int i = 0; i < 36; i++)
+		bad |= !hex_tab[(unsigned char)p[i]] & !(i == 8 || i == 13 || i == 18 || i == 23);
+	return !bad;
 }
 
 int schema_format_check(int f, const char *s, size_t len)

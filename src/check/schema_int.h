@@ -200,4 +200,17 @@ int schema_format_check(int f, const char *s, size_t len);
 int schema_json_equal(json_t *a, json_t *b);
 uint32_t schema_hash_bytes(const char *s, size_t len);
 
+/* A cheap hash of a property name for the lookup table: length and three
+ * bytes, no loop. The table compares names in full, so a weak hash only
+ * costs probes. */
+static inline uint32_t schema_hash_key(const char *s, size_t len)
+{
+	uint32_t h = (uint32_t)len * 0x9E3779B1u;
+
+	if (len > 0)
+		h ^= ((uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[len / 2] << 8 |
+		      (unsigned char)s[len - 1]) * 0x85EBCA6Bu;
+	return h ^ h >> 15;
+}
+
 #endif

@@ -405,9 +405,20 @@ static int v_enum_const(struct vctx *c, const struct snode *n, json_t *x,
 			return 0;
 	}
 	if (n->kw & SK_ENUM) {
-		for (i = 0; i < n->n_enums; i++)
-			if (sval_equal(&n->enums[i], x))
-				break;
+		if (json_is_string(x)) {
+			/* fetch the string once, not once per member */
+			const char *s = json_string_value(x);
+			size_t len = json_string_length(x);
+
+			for (i = 0; i < n->n_enums; i++)
+				if (n->enums[i].type == JSON_STRING && n->enums[i].len == len &&
+				    bytes_equal(n->enums[i].s, s, len))
+					break;
+		} else {
+			for (i = 0; i < n->n_enums; i++)
+				if (sval_equal(&n->enums[i], x))
+					break;
+		}
 		if (i == n->n_enums) {
 			fail(c, ip, sp, "enum", "%s is not one of the allowed values",
 			     show(x, v, sizeof(v)));
@@ -725,7 +736,7 @@ static const struct sprop *prop_find(const struct snode *n, const char *k, size_
 				return &n->props[i];
 		return NULL;
 	}
-	uint32_t h = schema_hash_bytes(k, len);
+	uint32_t h = schema_hash_key(k, len);
 
 	for (uint32_t s = h & n->prop_mask; n->prop_tab[s]; s = (s + 1) & n->prop_mask) {
 		const struct sprop *p = &n->props[n->prop_tab[s] - 1];
