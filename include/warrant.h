@@ -343,6 +343,32 @@ WR_API int wr_ledger_each(struct wr_store *store, const char *run_id,
 
 /* --- JSON Schema (src/check/schema.c) --- */
 
+/* JSON Schema draft 2020-12, every keyword; $ref resolves within the file
+ * (no network). A loaded schema is immutable and may be shared by threads. */
+struct wr_schema;
+
+/* Loads and compiles a schema from a JSON file. With format_assert, "format"
+ * rejects invalid date-time, date, time, email, uri, uuid, ipv4, ipv6 and
+ * hostname values; without, it is an annotation. Errors: WR_EIO (unreadable),
+ * WR_ESPEC ("schema.json:3:9: ..." for bad JSON, "schema.json: schema
+ * #/properties/a/minimum: must be a number" for a bad schema), WR_ENOMEM. */
+WR_API int wr_schema_load(const char *path, int format_assert, struct wr_schema **out,
+                          struct wr_err *err);
+WR_API void wr_schema_free(struct wr_schema *s);
+
+/* Validates the JSON text json[0..len). Returns 1 when valid, 0 when not,
+ * calling on_error (when not NULL) once per problem, at most 100, with the
+ * instance's JSON pointer ("/items/3/price"), the keyword path
+ * ("/properties/items/items/properties/price/minimum") and a message
+ * ("-1 is less than the minimum 0"); the strings live during the call.
+ * Text that is not JSON fails with WR_EINVAL and "line:col: message" in err;
+ * WR_ENOMEM. */
+WR_API int wr_schema_validate_json(const struct wr_schema *s, const char *json, size_t len,
+                                   void (*on_error)(void *ud, const char *instance_path,
+                                                    const char *schema_path,
+                                                    const char *message),
+                                   void *ud, struct wr_err *err);
+
 /* --- model providers (src/model/) --- */
 
 #ifdef __cplusplus
