@@ -21,6 +21,7 @@ int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* --- cli_common.c --- */

@@ -13,9 +13,6 @@
 
 #define DOC_MAX ((size_t)256 << 20)
 
-/* Also in cli.h once the command is wired into main.c. */
-int cmd_validate(int argc, char **argv);
-
 static void usage(FILE *f)
 {
 	fprintf(f,

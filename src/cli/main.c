@@ -14,6 +14,7 @@ static const struct cli_cmd commands[] = {
 	{ "show", cmd_show, "show a run: status, failure class, steps, checks" },
 	{ "ledger", cmd_ledger, "verify or show the hash-chained ledger" },
 	{ "check", cmd_check, "validate workflow files" },
+	{ "validate", cmd_validate, "check JSON documents against a JSON Schema" },
 	{ "version", cmd_version, "print the version" },
 };
 
