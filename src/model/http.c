@@ -550,6 +550,8 @@ int http_client_run(struct http_client *cl, struct http_call *calls, size_t n,
 	for (size_t i = 0; i < n; i++)
 		call_begin(&calls[i]);
 	while (done < n) {
+		int finished = 0;
+
 		next = pool_start(cl, calls, n, &first, &in_flight, &rc);
 		if (rc < 0)
 			goto out;
@@ -571,9 +573,11 @@ int http_client_run(struct http_client *cl, struct http_call *calls, size_t n,
 				done++;
 			c->easy_ = NULL;
 			easy_put(cl, e);
+			finished++;
 		}
-		if (done == n)
-			break;
+		/* A finished call freed a slot: fill it before waiting. */
+		if (done == n || finished)
+			continue;
 		/* Wake for network activity, or when the next waiting call is due. */
 		next = next == UINT64_MAX ? 1000 : (next + NS_PER_MS - 1) / NS_PER_MS;
 		if (curl_multi_poll(cl->multi, NULL, 0, (int)(next > 1000 ? 1000 : next),

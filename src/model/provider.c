@@ -8,9 +8,10 @@ static const struct provider_ops *const providers[] = {
 	&provider_script,
 	&provider_openai,
 	&provider_anthropic,
+	&provider_command,
 };
 
-static const char *const names[] = { "script", "openai", "anthropic", NULL };
+static const char *const names[] = { "script", "openai", "anthropic", "command", NULL };
 
 const struct provider_ops *provider_find(const char *name)
 {
