@@ -1,6 +1,7 @@
 /* provider.c: the table of model providers. */
 #include "model/provider.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,21 +83,38 @@ static int redact_into(struct buf *out, const char *s, const char *secret)
 	return buf_adds(out, s);
 }
 
+/* A fixed buffer may have been filled by truncating text that held the
+ * secret, leaving its first bytes at the end: those go too (4 or more). */
+static void redact_tail(char *s, size_t size, const char *secret)
+{
+	size_t len = strlen(s), n = strlen(secret);
+
+	for (size_t k = n - 1; k >= 4; k--) {
+		if (k > len || memcmp(s + len - k, secret, k))
+			continue;
+		snprintf(s + len - k, size - (len - k), "%s", REDACTED);
+		return;
+	}
+}
+
 void provider_redact(char *s, size_t size, const char *secret)
 {
 	struct buf b = BUF_INIT;
 
-	if (!secret || strlen(secret) < 4 || !size || !strstr(s, secret))
+	if (!secret || strlen(secret) < 4 || !size)
 		return;
-	if (redact_into(&b, s, secret) == 0) {
-		size_t n = b.len < size - 1 ? b.len : size - 1;
+	if (strstr(s, secret)) {
+		if (redact_into(&b, s, secret) == 0) {
+			size_t n = b.len < size - 1 ? b.len : size - 1;
 
-		memcpy(s, b.data, n);
-		s[n] = '\0';
-	} else {
-		s[0] = '\0';  /* out of memory: better nothing than the secret */
+			memcpy(s, b.data, n);
+			s[n] = '\0';
+		} else {
+			s[0] = '\0';  /* out of memory: better nothing than the secret */
+		}
+		buf_release(&b);
 	}
-	buf_release(&b);
+	redact_tail(s, size, secret);
 }
 
 int provider_redact_buf(struct buf *b, const char *secret)

@@ -115,7 +115,8 @@ int64_t provider_estimate_tokens(const char *text);
 
 /* Replaces every occurrence of secret (when at least 4 bytes) in s, a
  * NUL-terminated buffer of size bytes, with "[redacted]", truncating at
- * size. */
+ * size; also a start of the secret (4 bytes or more) left at the very end by
+ * an earlier truncation. */
 void provider_redact(char *s, size_t size, const char *secret);
 /* The same for a buf (which may grow). Returns 0 or WR_ENOMEM/WR_ETOOBIG. */
 int provider_redact_buf(struct buf *b, const char *secret);

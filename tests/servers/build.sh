@@ -25,8 +25,10 @@ lib="$out/libwarrant.a"
 if [ -f "$lib" ] && { [ ! -x "$out/probe" ] || [ "$src" -nt "$out/probe" ] ||
                       [ "$lib" -nt "$out/probe" ]; }; then
 	pkgs="libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl"
+	san=""  # a sanitizer build's library needs the sanitizer runtimes
+	nm "$lib" 2>/dev/null | grep -q __asan_init && san="-fsanitize=address,undefined"
 	# shellcheck disable=SC2046
-	$cc -O2 -g -std=c17 -D_GNU_SOURCE -Wall -Wextra -I"$root/include" -I"$root/src" \
+	$cc -O2 -g -std=c17 -D_GNU_SOURCE -Wall -Wextra $san -I"$root/include" -I"$root/src" \
 		$(pkg-config --cflags $pkgs) -o "$out/probe.tmp.$$" "$src" "$lib" \
 		$(pkg-config --libs $pkgs) -lpthread -lm
 	mv "$out/probe.tmp.$$" "$out/probe"

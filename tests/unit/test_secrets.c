@@ -140,6 +140,12 @@ TEST(secrets_redact_helpers)
 
 	provider_redact(s, sizeof(s), "sk-1234");
 	EXPECT_STR(s, "a [redacted] b [redacted]");
+	snprintf(s, sizeof(s), "cut off: sk-12");  /* truncated mid-key */
+	provider_redact(s, sizeof(s), "sk-1234");
+	EXPECT_STR(s, "cut off: [redacted]");
+	snprintf(s, sizeof(s), "sk-");             /* too short to tell */
+	provider_redact(s, sizeof(s), "sk-1234");
+	EXPECT_STR(s, "sk-");
 	buf_adds(&b, "xx sk-1234");
 	EXPECT_INT(provider_redact_buf(&b, "sk-1234"), 0);
 	EXPECT_STR(b.data, "xx [redacted]");
