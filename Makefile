@@ -11,7 +11,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8
+PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
