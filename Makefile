@@ -65,7 +65,15 @@ $(BUILD)/warrant.pc: warrant.pc.in
 $(BUILD)/unit: $(TEST_OBJ) $(BUILD)/libwarrant.a
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libwarrant.a $(LDLIBS)
 
-test: all $(BUILD)/unit
+# Test programs: a mock LLM server speaking the providers' wire protocols on
+# 127.0.0.1, and a command-line model caller built on the library.
+$(BUILD)/mockllm: tests/servers/mockllm.c
+	$(CC) -O2 -std=c17 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -o $@ $<
+
+$(BUILD)/probe: tests/servers/probe.c $(BUILD)/libwarrant.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libwarrant.a $(LDLIBS)
+
+test: all $(BUILD)/unit $(BUILD)/mockllm $(BUILD)/probe
 	@tests/run.sh $(BUILD)
 
 deps:

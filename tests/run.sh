@@ -29,7 +29,7 @@ for t in "$root"/tests/e2e/*.sh; do
 	mkdir -p "$dir"
 	start=$(date +%s.%N)
 	# No test may hang CI: each script gets a wall-clock limit.
-	if (cd "$dir" && TMPDIR="$dir" timeout -k 5 "${E2E_TIMEOUT:-300}" bash "$t" >"$dir/log" 2>&1); then
+	if (cd "$dir" && TMPDIR="$dir" timeout -k 5 "${E2E_TIMEOUT:-600}" bash "$t" >"$dir/log" 2>&1); then
 		passed=$((passed + 1)); res=ok
 	else
 		failed=$((failed + 1)); res=FAIL
