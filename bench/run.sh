@@ -1,10 +1,30 @@
 #!/usr/bin/env bash
-# make bench: the core's figures. Engine overhead per step (target <= 20 us)
-# and CLI start-up time (target <= 5 ms), each the median of several runs.
+# make bench: every benchmark, each the median of several runs.
+#   1. engine overhead per step (target <= 20 us) and CLI start-up (<= 5 ms)
+#   2. JSON Schema validation against ajv 8 (needs node and npm; skipped
+#      with a note when they are missing)
+#   3. the HTTP provider pool against the mock server on 127.0.0.1
+# BENCH=core|schema|providers runs one of them.
 set -eu
 build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+only=${BENCH:-all}
 mkdir -p "$build/bench"
-echo "== engine overhead (scripted instant provider, SQLite on disk) =="
-"$build/bench_steps" 10000 5 "$build/bench"
-echo "== CLI start-up (warrant --version, 200 runs) =="
-"$build/bench_startup" "$build/warrant" 200
+if [ "$only" = all ] || [ "$only" = core ]; then
+	echo "== engine overhead (scripted instant provider, SQLite on disk) =="
+	"$build/bench_steps" 10000 5 "$build/bench"
+	echo "== CLI start-up (warrant --version, 200 runs) =="
+	"$build/bench_startup" "$build/warrant" 200
+fi
+if [ "$only" = all ] || [ "$only" = schema ]; then
+	echo "== JSON Schema validation, warrant against ajv 8 =="
+	if command -v node >/dev/null && command -v npm >/dev/null; then
+		"$root/bench/schema/run.sh"
+	else
+		echo "skipped: node and npm are needed for ajv (apt-get install nodejs npm)"
+	fi
+fi
+if [ "$only" = all ] || [ "$only" = providers ]; then
+	echo "== provider pool against the mock server =="
+	"$root/bench/providers/run.sh" "$build"
+fi

@@ -14,7 +14,8 @@ rm -rf "$root/$build/demo" "$root/examples/invoices/out"
 mkdir -p "$root/$build/demo"
 export WARRANT_STORE="$store"
 
-bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true)
+bold="" plain=""
+if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true); fi
 echo "${bold}warrant demo: models generate, checks decide${plain}"
 echo "workflow: examples/invoices/flow.yaml"
 echo "model:    a SCRIPTED stand-in (examples/invoices/scripted-model.yaml), not a real model;"

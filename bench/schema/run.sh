@@ -9,7 +9,7 @@ root=$(cd "$here/../.." && pwd)
 runs=${RUNS:-5}
 cd "$root"
 make -j2 all >/dev/null
-pkgs="jansson libpcre2-8 libfyaml sqlite3 libcrypto"
+pkgs="jansson libpcre2-8 libfyaml sqlite3 libcrypto libcurl"
 cc -O2 -std=c17 -D_GNU_SOURCE -Iinclude -Isrc $(pkg-config --cflags $pkgs) \
 	-o build/bench_schema bench/schema/bench_schema.c build/libwarrant.a \
 	$(pkg-config --libs $pkgs) -lpthread -lm

@@ -943,7 +943,7 @@ int schema_compile(json_t *root, const struct schema_params *p, struct schema **
                    struct wr_err *err)
 {
 	struct cctx c = { 0 };
-	struct wr_err local;
+	struct wr_err local = { 0 };
 	struct schema *s = calloc(1, sizeof(*s));
 	struct sres *top;
 	int rc = WR_ENOMEM;

@@ -1082,6 +1082,8 @@ static int v_node(struct vctx *c, const struct snode *n, json_t *x, const struct
 	if (c->s->dynamic && (!c->scope || c->scope->res != n->res)) {
 		sc.up = c->scope;
 		sc.res = n->res;
+		/* Restored before return, below. */
+		// cppcheck-suppress autoVariables
 		c->scope = &sc;
 	}
 #define STEP(expr) do { if (!(expr)) { ok = 0; if (!GO_ON(c)) goto out; } } while (0)

@@ -30,7 +30,8 @@ int buf_add(struct buf *b, const void *data, size_t len);
 int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Hands the bytes to the caller (free() them) and leaves b empty. Never NULL:
  * an empty buf yields a fresh "" allocation, or NULL only on ENOMEM. */
 char *buf_detach(struct buf *b, size_t *len);

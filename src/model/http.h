@@ -92,9 +92,9 @@ int http_client_new(const struct http_params *p, struct http_client **out,
 void http_client_free(struct http_client *c);
 
 /* Runs one call to completion, retries included. Returns 0 when the call ran
- * (its outcome is in call->failure), WR_ENOMEM or WR_EPROVIDER when it could
+ * (its outcome is in c->failure), WR_ENOMEM or WR_EPROVIDER when it could
  * not be set up. */
-int http_client_do(struct http_client *c, struct http_call *call, struct wr_err *err);
+int http_client_do(struct http_client *cl, struct http_call *c, struct wr_err *err);
 
 /* Runs calls[0..n) to completion, at most max_concurrency at once. Same
  * return as http_client_do; each call's outcome is in the call. */
