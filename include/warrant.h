@@ -314,6 +314,7 @@ struct wr_ledger_report {
 	int64_t problems;       /* problems found; 0 means the chain verifies */
 	char head[WR_HASH_HEX]; /* hash of the last entry */
 	int64_t bytes;          /* bytes hashed */
+	int64_t signed_entries; /* entries whose signature verified */
 };
 
 /* Verifies the whole chain: every entry's hash, each link to the previous
@@ -323,6 +324,41 @@ struct wr_ledger_report {
 WR_API int wr_ledger_verify(struct wr_store *store,
                             void (*on_problem)(void *ud, const char *msg), void *ud,
                             struct wr_ledger_report *report, struct wr_err *err);
+
+/* --- signing: Ed25519 keys, signed entries, attestations --- */
+
+/* Makes an Ed25519 key: the private key to path (PEM, mode 0600) and the
+ * public key to path + ".pub". Never overwrites a file (WR_ESTATE). key_id
+ * gets the key's id: SHA-256 in hex of the raw 32-byte public key. */
+WR_API int wr_keygen(const char *path, char key_id[WR_HASH_HEX], struct wr_err *err);
+
+/* From now on, every ledger entry this store handle appends is signed with
+ * the private key in key_path; the public key is recorded in the store's
+ * keys table. A signature is Ed25519 over the 64 ASCII hex digits of the
+ * entry's hash (which covers every entry before it). */
+WR_API int wr_store_sign_with(struct wr_store *store, const char *key_path,
+                              struct wr_err *err);
+
+struct wr_verify_params {
+	const char *trusted_key;  /* public key PEM file: only its signatures count;
+	                             NULL: any key recorded in the store */
+	int require_signed;       /* an unsigned entry is a problem */
+};
+
+/* wr_ledger_verify, and every signature: made by a trusted key, over the
+ * entry's hash. p may be NULL (wr_ledger_verify's behaviour). */
+WR_API int wr_ledger_verify_signed(struct wr_store *store, const struct wr_verify_params *p,
+                                   void (*on_problem)(void *ud, const char *msg), void *ud,
+                                   struct wr_ledger_report *report, struct wr_err *err);
+
+/* An in-toto Statement v1 about run_id in a DSSE envelope, signed with the
+ * store's signing key (wr_store_sign_with first; WR_ESTATE without one).
+ * Subjects: the artifacts the run shipped (name: the destination, digest:
+ * the artifact's SHA-256); predicate: the run's provenance (workflow and
+ * inputs hashes, models, steps, checks, the run's ledger entries).
+ * *out is compact JSON, NUL-terminated, the caller's to free(). */
+WR_API int wr_attest(struct wr_store *store, const char *run_id, char **out,
+                     struct wr_err *err);
 
 struct wr_ledger_entry {
 	int64_t seq;

@@ -23,6 +23,8 @@ int cmd_ledger(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
 
 /* --- cli_common.c --- */
 
@@ -33,6 +35,9 @@ int cli_exit_for(int rc);
 /* Opens the store: --store PATH, else $WARRANT_STORE, else the one beside
  * flow_path (when given), else ./.warrant/warrant.db (which must exist). */
 int cli_store_open(const char *opt, const char *flow_path, struct wr_store **out);
+/* The same, for commands that write the ledger: when $WARRANT_SIGNING_KEY
+ * names a key file, every entry they append is signed with it. */
+int cli_store_open_signed(const char *opt, const char *flow_path, struct wr_store **out);
 /* Progress lines on stderr, one per step end (unless quiet). */
 void cli_on_event(void *ud, const struct wr_event *ev);
 /* Prints how a run ended and returns its exit code. */

@@ -76,6 +76,22 @@ int cli_store_open(const char *opt, const char *flow_path, struct wr_store **out
 	return 0;
 }
 
+int cli_store_open_signed(const char *opt, const char *flow_path, struct wr_store **out)
+{
+	const char *key = getenv("WARRANT_SIGNING_KEY");
+	struct wr_err err;
+	int rc;
+
+	if ((rc = cli_store_open(opt, flow_path, out)))
+		return rc;
+	if (!key || !key[0] || wr_store_sign_with(*out, key, &err) == 0)
+		return 0;
+	wr_store_free(*out);
+	*out = NULL;
+	return cli_fail(err.code == WR_EIO ? WR_EXIT_USAGE : cli_exit_for(err.code),
+	                "WARRANT_SIGNING_KEY: %s", err.msg);
+}
+
 void cli_on_event(void *ud, const struct wr_event *ev)
 {
 	const int *quiet = ud;

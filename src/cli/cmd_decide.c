@@ -76,7 +76,7 @@ static int decide(int argc, char **argv, enum wr_decision d)
 		return cli_fail(WR_EXIT_USAGE, "a rejection needs --reason TEXT");
 	if (!as[0])
 		return cli_fail(WR_EXIT_USAGE, "--as needs a name");
-	if ((rc = cli_store_open(store_path, NULL, &store)))
+	if ((rc = cli_store_open_signed(store_path, NULL, &store)))
 		return rc;
 	if (wr_run_find(store, argv[optind], id, &err) < 0 ||
 	    wr_decide(store, id, argv[optind + 1], d, as, note, &err) < 0) {

@@ -7,13 +7,15 @@
 #include "cli/cli.h"
 
 static const char usage[] =
-	"usage: warrant ledger verify [--store PATH]\n"
+	"usage: warrant ledger verify [--key PUB.pem] [--require-signed] [--store PATH]\n"
 	"       warrant ledger show [RUN] [--store PATH]\n"
 	"\n"
 	"verify  checks the whole hash chain: every entry against its hash, each\n"
 	"        link to the one before, the sequence, and the recorded head. Any\n"
 	"        edited, deleted or reordered entry is reported; exit 0 only when\n"
-	"        the chain verifies, 3 when it does not.\n"
+	"        the chain verifies, 3 when it does not. Every signature is checked\n"
+	"        too: with --key, only that public key's signatures count; with\n"
+	"        --require-signed, an unsigned entry is a problem.\n"
 	"show    prints the entries (of one run, or all): who decided what, about\n"
 	"        which artifact, on which evidence.\n";
 
@@ -36,10 +38,13 @@ int cmd_ledger(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "store", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "require-signed", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wr_ledger_report rep;
+	struct wr_verify_params vp = { NULL, 0 };
 	struct wr_store *store = NULL;
 	struct wr_err err;
 	const char *store_path = NULL, *sub;
@@ -58,6 +63,8 @@ int cmd_ledger(int argc, char **argv)
 	while ((c = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': store_path = optarg; break;
+		case 'k': vp.trusted_key = optarg; break;
+		case 'r': vp.require_signed = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
 			fputs(usage, stderr);
@@ -79,7 +86,7 @@ int cmd_ledger(int argc, char **argv)
 			rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
 		goto out;
 	}
-	rc = wr_ledger_verify(store, on_problem, NULL, &rep, &err);
+	rc = wr_ledger_verify_signed(store, &vp, on_problem, NULL, &rep, &err);
 	if (rc == WR_ETAMPER) {
 		printf("ledger: FAILED: %" PRId64 " problem(s) in %" PRId64 " entries\n",
 		       rep.problems, rep.entries);
@@ -87,8 +94,8 @@ int cmd_ledger(int argc, char **argv)
 	} else if (rc < 0) {
 		rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
 	} else {
-		printf("ledger: ok: %" PRId64 " entries, head %s\n", rep.entries,
-		       rep.entries ? rep.head : "(empty)");
+		printf("ledger: ok: %" PRId64 " entries (%" PRId64 " signed), head %s\n",
+		       rep.entries, rep.signed_entries, rep.entries ? rep.head : "(empty)");
 	}
 out:
 	wr_store_free(store);

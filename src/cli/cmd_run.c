@@ -223,7 +223,7 @@ int cmd_run(int argc, char **argv)
 		rc = WR_EXIT_USAGE;
 		goto out;
 	}
-	if ((rc = cli_store_open(o.store, argv[first], &store)))
+	if ((rc = cli_store_open_signed(o.store, argv[first], &store)))
 		goto out;
 	p.inputs = o.inputs;
 	p.n_inputs = o.n_inputs;
@@ -274,7 +274,7 @@ int cmd_resume(int argc, char **argv)
 		rc = cli_fail(WR_EXIT_USAGE, "which run? give its id, a prefix, or 'last'");
 		goto out;
 	}
-	if ((rc = cli_store_open(o.store, NULL, &store)))
+	if ((rc = cli_store_open_signed(o.store, NULL, &store)))
 		goto out;
 	rc = cli_resume(store, argv[first], o.quiet, (int)o.max_steps);
 out:

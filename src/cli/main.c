@@ -15,6 +15,8 @@ static const struct cli_cmd commands[] = {
 	{ "ledger", cmd_ledger, "verify or show the hash-chained ledger" },
 	{ "check", cmd_check, "validate workflow files" },
 	{ "validate", cmd_validate, "check JSON documents against a JSON Schema" },
+	{ "keygen", cmd_keygen, "make an Ed25519 key for signing the ledger" },
+	{ "attest", cmd_attest, "export a signed in-toto attestation of a run" },
 	{ "version", cmd_version, "print the version" },
 };
 

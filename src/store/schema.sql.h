@@ -111,6 +111,17 @@ static const char store_schema_sql[] =
 "  evidence TEXT NOT NULL,\n"
 "  prev TEXT NOT NULL,\n"
 "  hash TEXT NOT NULL);\n"
-"CREATE INDEX IF NOT EXISTS ledger_run ON ledger(run_id, seq);\n";
+"CREATE INDEX IF NOT EXISTS ledger_run ON ledger(run_id, seq);\n"
+/* Ed25519 public keys that signed ledger entries, by id (SHA-256 of the
+ * raw key), and the signatures: entry seq -> key and base64 signature of
+ * the entry's hash in hex. */
+"CREATE TABLE IF NOT EXISTS keys(\n"
+"  key_id TEXT PRIMARY KEY,\n"
+"  public_pem TEXT NOT NULL,\n"
+"  added_ms INTEGER NOT NULL);\n"
+"CREATE TABLE IF NOT EXISTS signatures(\n"
+"  seq INTEGER PRIMARY KEY,\n"
+"  key_id TEXT NOT NULL,\n"
+"  sig TEXT NOT NULL);\n";
 
 #endif

@@ -18,6 +18,7 @@ enum stmt_id {
 	S_CALL_PUT,
 	S_EFFECT_PUT, S_EFFECT_GET,
 	S_LEDGER_INSERT, S_LEDGER_TAIL, S_LEDGER_ALL, S_LEDGER_RUN,
+	S_KEY_PUT, S_KEY_LIST, S_SIG_PUT, S_SIG_LIST,
 	S_COUNT_
 };
 
@@ -26,6 +27,8 @@ struct store {
 	sqlite3_stmt *stmt[S_COUNT_];
 	char path[4096];
 	int in_txn;
+	void *signer;                 /* the ledger's, when entries are signed */
+	void (*signer_free)(void *signer);
 };
 
 /* The prepared statement for id, reset and with bindings cleared. */

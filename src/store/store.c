@@ -92,6 +92,10 @@ static const char *const stmt_sql[S_COUNT_] = {
 	[S_LEDGER_RUN] =
 		"SELECT seq, at_ms, run_id, actor, action, subject, evidence, prev, hash "
 		"FROM ledger WHERE run_id = ?1 ORDER BY seq",
+	[S_KEY_PUT] = "INSERT OR IGNORE INTO keys(key_id, public_pem, added_ms) VALUES(?1,?2,?3)",
+	[S_KEY_LIST] = "SELECT key_id, public_pem FROM keys ORDER BY added_ms, key_id",
+	[S_SIG_PUT] = "INSERT OR REPLACE INTO signatures(seq, key_id, sig) VALUES(?1,?2,?3)",
+	[S_SIG_LIST] = "SELECT seq, key_id, sig FROM signatures ORDER BY seq",
 };
 
 /* --- helpers shared by the store's files --- */
@@ -231,6 +235,8 @@ void store_free(struct store *st)
 {
 	if (!st)
 		return;
+	if (st->signer_free)
+		st->signer_free(st->signer);
 	for (int i = 0; i < S_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);

@@ -178,6 +178,24 @@ int store_ledger_each(struct store *st, const char *run_id,
                       int (*fn)(void *ud, const struct wr_ledger_entry *e), void *ud,
                       struct wr_err *err);
 
+/* --- signing keys and ledger signatures (keys.c) --- */
+
+/* The ledger's signer, owned by the store from here on (freed with it). */
+void store_set_signer(struct store *st, void *signer, void (*free_fn)(void *signer));
+void *store_signer(const struct store *st);
+/* Records a public key under its id (once). */
+int store_key_put(struct store *st, const char *key_id, const char *pem,
+                  struct wr_err *err);
+int store_keys_each(struct store *st,
+                    int (*fn)(void *ud, const char *key_id, const char *pem), void *ud,
+                    struct wr_err *err);
+int store_sig_put(struct store *st, int64_t seq, const char *key_id, const char *sig,
+                  struct wr_err *err);
+/* Every signature, in entry order. */
+int store_sigs_each(struct store *st,
+                    int (*fn)(void *ud, int64_t seq, const char *key_id, const char *sig),
+                    void *ud, struct wr_err *err);
+
 /* meta: small key/value settings (schema version, ledger head). */
 int store_meta_set(struct store *st, const char *key, const char *value,
                    struct wr_err *err);
