@@ -89,7 +89,7 @@ check:
 	  --suppress=missingIncludeSystem --inline-suppr -Iinclude -Isrc src
 
 bench: all
-	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup
+	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libwarrant.a

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # make bench: every benchmark, each the median of several runs.
 #   1. engine overhead per step (target <= 20 us) and CLI start-up (<= 5 ms)
-#   2. JSON Schema validation against ajv 8 (needs node and npm; skipped
+#   2. ledger verification: the hash chain, and with Ed25519 signatures
+#   3. JSON Schema validation against ajv 8 (needs node and npm; skipped
 #      with a note when they are missing)
-#   3. the HTTP provider pool against the mock server on 127.0.0.1
-# BENCH=core|schema|providers runs one of them.
+#   4. the HTTP provider pool against the mock server on 127.0.0.1
+# BENCH=core|ledger|schema|providers runs one of them.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +16,10 @@ if [ "$only" = all ] || [ "$only" = core ]; then
 	"$build/bench_steps" 10000 5 "$build/bench"
 	echo "== CLI start-up (warrant --version, 200 runs) =="
 	"$build/bench_startup" "$build/warrant" 200
+fi
+if [ "$only" = all ] || [ "$only" = ledger ]; then
+	echo "== ledger verification (SQLite on disk) =="
+	"$build/bench_ledger" 200000 5 "$build/bench"
 fi
 if [ "$only" = all ] || [ "$only" = schema ]; then
 	echo "== JSON Schema validation, warrant against ajv 8 =="

@@ -64,14 +64,17 @@ int cmd_attest(int argc, char **argv)
 		rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
 		goto out;
 	}
-	f = out_path ? fopen(out_path, "w") : stdout;
-	if (!f) {
+	if (!out_path) {
+		if (printf("%s\n", env) < 0 || fflush(stdout) != 0)
+			rc = cli_fail(WR_EXIT_INTERNAL, "standard output: write failed");
+	} else if (!(f = fopen(out_path, "w"))) {
 		rc = cli_fail(WR_EXIT_USAGE, "%s: cannot write", out_path);
-		goto out;
+	} else {
+		int bad = fprintf(f, "%s\n", env) < 0;
+
+		if (fclose(f) != 0 || bad)
+			rc = cli_fail(WR_EXIT_INTERNAL, "%s: write failed", out_path);
 	}
-	fprintf(f, "%s\n", env);
-	if ((out_path ? fclose(f) : fflush(f)) != 0)
-		rc = cli_fail(WR_EXIT_INTERNAL, "%s: write failed", out_path ? out_path : "stdout");
 out:
 	free(env);
 	wr_store_free(store);

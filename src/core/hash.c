@@ -3,9 +3,26 @@
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "warrant.h"
+
+/* SHA-256 fetched once: an implicit fetch on every digest takes a lock and
+ * a table look-up, which costs as much as hashing a short record. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md ? sha256_md : EVP_sha256();
+}
 
 static void to_hex(const unsigned char *d, size_t n, char *out)
 {
@@ -23,7 +40,7 @@ void hash_hex(const void *data, size_t len, char out[HASH_HEX])
 	unsigned char d[SHA256_DIGEST_LENGTH];
 	unsigned int n = 0;
 
-	EVP_Digest(data, len, d, &n, EVP_sha256(), NULL);
+	EVP_Digest(data, len, d, &n, sha256(), NULL);
 	to_hex(d, SHA256_DIGEST_LENGTH, out);
 }
 
@@ -34,7 +51,7 @@ int hash_begin(struct hash_ctx *h)
 	h->md = c;
 	if (!c)
 		return WR_ENOMEM;
-	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+	if (EVP_DigestInit_ex(c, sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(c);
 		h->md = NULL;
 		return WR_ENOMEM;

@@ -18,37 +18,52 @@
 static const char genesis[HASH_HEX] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
 
-static void hash_str(struct hash_ctx *h, const char *s)
+/* The bytes an entry's hash covers: each field as an 8-byte big-endian
+ * length and its bytes (hash_field's encoding), gathered so the digest is
+ * one call. Fields are bounded by struct wr_ledger_entry. */
+struct fields {
+	unsigned char b[2048];
+	size_t n;
+};
+
+static void put_field(struct fields *f, const char *s, size_t len)
 {
-	hash_field(h, s, strlen(s));
+	if (f->n + 8 + len > sizeof(f->b))
+		len = 0;  /* cannot happen with the struct's bounds */
+	for (int i = 0; i < 8; i++)
+		f->b[f->n++] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	memcpy(f->b + f->n, s, len);
+	f->n += len;
 }
 
-static void hash_int(struct hash_ctx *h, int64_t v)
+static void put_str(struct fields *f, const char *s)
+{
+	put_field(f, s, strlen(s));
+}
+
+static void put_int(struct fields *f, int64_t v)
 {
 	char num[32];
+	int n = snprintf(num, sizeof(num), "%" PRId64, v);
 
-	snprintf(num, sizeof(num), "%" PRId64, v);
-	hash_str(h, num);
+	put_field(f, num, (size_t)n);
 }
 
 void ledger_entry_hash(const struct wr_ledger_entry *e, char out[HASH_HEX])
 {
-	struct hash_ctx h;
+	struct fields f;
 
-	if (hash_begin(&h) < 0) {
-		out[0] = '\0';
-		return;
-	}
-	hash_str(&h, "warrant-ledger-v1");
-	hash_int(&h, e->seq);
-	hash_int(&h, e->at_ms);
-	hash_str(&h, e->run_id);
-	hash_str(&h, e->actor);
-	hash_str(&h, e->action);
-	hash_str(&h, e->subject);
-	hash_str(&h, e->evidence);
-	hash_str(&h, e->prev);
-	hash_end(&h, out);
+	f.n = 0;
+	put_str(&f, "warrant-ledger-v1");
+	put_int(&f, e->seq);
+	put_int(&f, e->at_ms);
+	put_str(&f, e->run_id);
+	put_str(&f, e->actor);
+	put_str(&f, e->action);
+	put_str(&f, e->subject);
+	put_str(&f, e->evidence);
+	put_str(&f, e->prev);
+	hash_hex(f.b, f.n, out);
 }
 
 static int copy_field(char *dst, size_t size, const char *src, const char *what,
@@ -112,7 +127,7 @@ struct sig {
 
 struct key {
 	char id[HASH_HEX];
-	char *pem;
+	struct pubkey *pub;
 };
 
 struct verify {
@@ -176,7 +191,7 @@ static void check_signature(struct verify *v, const struct wr_ledger_entry *e)
 		        s->key_id, v->n_keys ? "trusted" : "known");
 		return;
 	}
-	ok = sign_verify(k->pem, e->hash, strlen(e->hash), s->sig, &err);
+	ok = pubkey_verify(k->pub, e->hash, strlen(e->hash), s->sig, &err);
 	if (ok == 1)
 		v->rep->signed_entries++;
 	else
@@ -241,8 +256,9 @@ static int collect_sig(void *ud, int64_t seq, const char *key_id, const char *si
 static int add_key(struct verify *v, const char *id, const char *pem)
 {
 	struct key *p = realloc(v->keys, (v->n_keys + 1) * sizeof(*p));
+	struct wr_err err;
 
-	if (!p || !(p[v->n_keys].pem = strdup(pem))) {
+	if (!p || pubkey_load(pem, &p[v->n_keys].pub, &err) < 0) {
 		v->keys = p ? p : v->keys;
 		v->oom = 1;
 		return 1;
@@ -302,7 +318,7 @@ int wr_ledger_verify_signed(struct wr_store *store, const struct wr_verify_param
                             struct wr_ledger_report *report, struct wr_err *err)
 {
 	struct store *st = (struct store *)store;
-	struct wr_ledger_report local;
+	struct wr_ledger_report local = { 0 };
 	struct verify v;
 	char head[128], want[128];
 	int rc;
@@ -340,7 +356,7 @@ int wr_ledger_verify_signed(struct wr_store *store, const struct wr_verify_param
 	                               " problem(s)", v.rep->problems) : 0;
 out:
 	for (size_t i = 0; i < v.n_keys; i++)
-		free(v.keys[i].pem);
+		pubkey_free(v.keys[i].pub);
 	free(v.keys);
 	free(v.sigs);
 	return rc;

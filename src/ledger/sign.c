@@ -234,27 +234,60 @@ int sign_public_id(const char *pem, char key_id[HASH_HEX], struct wr_err *err)
 	return rc;
 }
 
+struct pubkey {
+	EVP_PKEY *key;
+	EVP_MD_CTX *ctx;
+};
+
+int pubkey_load(const char *pem, struct pubkey **out, struct wr_err *err)
+{
+	struct pubkey *k;
+
+	*out = NULL;
+	if (!(k = calloc(1, sizeof(*k))))
+		return err_set(err, WR_ENOMEM, "out of memory");
+	if (!(k->key = read_public(pem))) {
+		free(k);
+		return err_set(err, WR_EINVAL, "not an Ed25519 public key in PEM");
+	}
+	if (!(k->ctx = EVP_MD_CTX_new())) {
+		pubkey_free(k);
+		return err_set(err, WR_ENOMEM, "out of memory");
+	}
+	*out = k;
+	return 0;
+}
+
+void pubkey_free(struct pubkey *k)
+{
+	if (!k)
+		return;
+	EVP_MD_CTX_free(k->ctx);
+	EVP_PKEY_free(k->key);
+	free(k);
+}
+
+int pubkey_verify(const struct pubkey *k, const void *msg, size_t len, const char *sig,
+                  struct wr_err *err)
+{
+	unsigned char raw[64];
+
+	if (b64_decode(sig, raw, sizeof(raw)) != (int)sizeof(raw))
+		return err_set(err, WR_EINVAL, "a signature is 64 bytes in base64");
+	if (EVP_DigestVerifyInit(k->ctx, NULL, NULL, NULL, k->key) != 1)
+		return err_set(err, WR_ENOMEM, "out of memory");
+	return EVP_DigestVerify(k->ctx, raw, sizeof(raw), msg, len) == 1;
+}
+
 int sign_verify(const char *pem, const void *msg, size_t len, const char *sig,
                 struct wr_err *err)
 {
-	EVP_PKEY *k = read_public(pem);
-	EVP_MD_CTX *ctx = NULL;
-	unsigned char raw[64];
-	int n, rc;
+	struct pubkey *k;
+	int rc;
 
-	if (!k)
-		return err_set(err, WR_EINVAL, "not an Ed25519 public key in PEM");
-	if ((n = b64_decode(sig, raw, sizeof(raw))) != (int)sizeof(raw)) {
-		rc = err_set(err, WR_EINVAL, "a signature is 64 bytes in base64");
-		goto out;
-	}
-	if (!(ctx = EVP_MD_CTX_new()) || EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k) != 1) {
-		rc = err_set(err, WR_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = EVP_DigestVerify(ctx, raw, sizeof(raw), msg, len) == 1;
-out:
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(k);
+	if ((rc = pubkey_load(pem, &k, err)) < 0)
+		return rc;
+	rc = pubkey_verify(k, msg, len, sig, err);
+	pubkey_free(k);
 	return rc;
 }

@@ -38,6 +38,15 @@ int sign_public_id(const char *pem, char key_id[HASH_HEX], struct wr_err *err);
 int sign_verify(const char *pem, const void *msg, size_t len, const char *sig,
                 struct wr_err *err);
 
+/* A public key read once, for checking many signatures. */
+struct pubkey;
+int pubkey_load(const char *pem, struct pubkey **out, struct wr_err *err);
+void pubkey_free(struct pubkey *k);
+/* 1 when sig (base64) is k's signature of msg, 0 when not, WR_EINVAL when
+ * the signature cannot be read. */
+int pubkey_verify(const struct pubkey *k, const void *msg, size_t len, const char *sig,
+                  struct wr_err *err);
+
 /* Standard base64 with padding; out must hold 4 * ((len + 2) / 3) + 1. */
 void sign_b64(const void *data, size_t len, char *out);
 

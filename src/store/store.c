@@ -140,8 +140,13 @@ void st_text(sqlite3_stmt *s, int col, const char *v)
 void st_col(sqlite3_stmt *s, int col, char *out, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
 
-	snprintf(out, size, "%s", t ? (const char *)t : "");
+	if (n >= size)
+		n = size - 1;  /* truncated, as snprintf would */
+	if (n)
+		memcpy(out, t, n);
+	out[n] = '\0';
 }
 
 int st_state_parse(const char *s)
