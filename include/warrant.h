@@ -300,6 +300,24 @@ WR_API int wr_run_checks(struct wr_store *store, const char *run_id,
                          int (*fn)(void *ud, const struct wr_check_info *info),
                          void *ud, struct wr_err *err);
 
+/* A failed run, for failure reports. */
+struct wr_failure_row {
+	char run_id[WR_ID_MAX];
+	char flow_name[128];
+	char step_id[WR_ID_MAX];     /* the step that failed, or "" */
+	enum wr_failure failure;
+	char model[128];             /* the model that step last called, or "" */
+	int64_t created_ms;
+	char message[512];
+};
+
+/* Calls fn for each failed run (any run with a failure class) created at
+ * or after since_ms, of the workflow named flow (NULL or "": any), newest
+ * first, until fn returns non-zero. */
+WR_API int wr_failures_each(struct wr_store *store, int64_t since_ms, const char *flow,
+                            int (*fn)(void *ud, const struct wr_failure_row *row),
+                            void *ud, struct wr_err *err);
+
 /* Reads an artifact's bytes by its hash, verifying them against it
  * (WR_ETAMPER on mismatch). *bytes is NUL-terminated and the caller's, to
  * free with free(). At most max bytes (0: no cap; WR_ETOOBIG above it). */
