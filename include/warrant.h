@@ -300,6 +300,46 @@ WR_API int wr_run_checks(struct wr_store *store, const char *run_id,
                          int (*fn)(void *ud, const struct wr_check_info *info),
                          void *ud, struct wr_err *err);
 
+/* A span of a run's trace. The run is span 1 (parent 0); its steps are
+ * its children; a generate step's model calls and a check step's checks
+ * are the step's children. Derived from the stored records: nothing more
+ * is written while a run executes. */
+struct wr_span {
+	int id, parent;
+	char kind[16];               /* run, step, call, check */
+	char step_kind[16];          /* for a step: generate, check, approve, ship */
+	char name[160];              /* workflow name, step id, "call 1 attempt 2", "#1 json" */
+	char status[16];             /* a run's status; a step's; ok or failed */
+	enum wr_failure failure;
+	int64_t start_us, end_us;    /* Unix epoch microseconds */
+	char model[128], provider[32];
+	int64_t tokens_in, tokens_out;
+	double cost_usd;
+	char artifact[WR_HASH_HEX];  /* the artifact made or judged, or "" */
+	char detail[512];            /* a message, a check's reason, a call's finish */
+};
+
+/* Calls fn for each span of run_id, parents before children, until fn
+ * returns non-zero. */
+WR_API int wr_trace_each(struct wr_store *store, const char *run_id,
+                         int (*fn)(void *ud, const struct wr_span *s), void *ud,
+                         struct wr_err *err);
+
+struct wr_otlp_result {
+	int spans;     /* spans sent */
+	int status;    /* the collector's HTTP status */
+};
+
+/* Sends run_id's spans to an OpenTelemetry collector at url (OTLP/HTTP
+ * JSON, e.g. http://127.0.0.1:4318/v1/traces), retrying 429/5xx; model
+ * calls carry the GenAI semantic-convention attributes. headers, when not
+ * NULL, is "key=value,key=value" (OTEL_EXPORTER_OTLP_HEADERS' form); it is
+ * never written anywhere. WR_EPROVIDER when the collector refuses or cannot
+ * be reached. */
+WR_API int wr_trace_export_otlp(struct wr_store *store, const char *run_id, const char *url,
+                                const char *headers, struct wr_otlp_result *out,
+                                struct wr_err *err);
+
 /* A failed run, for failure reports. */
 struct wr_failure_row {
 	char run_id[WR_ID_MAX];

@@ -1,0 +1,205 @@
+/* spans.c: a run's trace, derived from what the store already records.
+ *
+ * Nothing extra is written while a run executes: the run row, the steps
+ * (end time and duration), the model calls (one row per call, with its
+ * duration and usage) and the checks (duration each) are the spans. A
+ * step's children are laid out one after another from the step's start, in
+ * the order they were recorded; times are as precise as the rows (steps
+ * end to the millisecond, durations to the nanosecond). */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "store/sqlite_util.h"
+
+static const char steps_sql[] =
+	"SELECT idx, id, kind, status, failure, message, artifact, ended_ms, seconds "
+	"FROM steps WHERE run_id = ?1 ORDER BY idx";
+static const char calls_sql[] =
+	"SELECT call_index, attempt, model, provider, tokens_in, tokens_out, cost_usd, "
+	"seconds, failure, finish, detail, response_hash "
+	"FROM calls WHERE run_id = ?1 AND step_id = ?2 ORDER BY call_index, attempt";
+static const char busy_sql[] =
+	"SELECT (SELECT coalesce(sum(seconds), 0) FROM calls WHERE run_id = ?1 AND step_id = ?2)"
+	" + (SELECT coalesce(sum(seconds), 0) FROM checks WHERE run_id = ?1 AND step_id = ?2)";
+static const char checks_sql[] =
+	"SELECT idx, kind, passed, failure, reason, seconds "
+	"FROM checks WHERE run_id = ?1 AND step_id = ?2 ORDER BY rowid";
+
+struct emit {
+	int (*fn)(void *ud, const struct wr_span *s);
+	void *ud;
+	int next_id, stop;
+};
+
+static int emit(struct emit *e, struct wr_span *s)
+{
+	s->id = ++e->next_id;
+	if (!e->stop && e->fn(e->ud, s))
+		e->stop = 1;
+	return s->id;
+}
+
+static int64_t us(double seconds)
+{
+	return (int64_t)(seconds * 1e6 + 0.5);
+}
+
+static int prepare(struct store *st, const char *sql, sqlite3_stmt **s, struct wr_err *err)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+		return st_fail(st, err, "reading a trace");
+	return 0;
+}
+
+/* The model calls of a generate step, one after another from start. */
+static int call_spans(struct store *st, sqlite3_stmt *q, const char *run_id,
+                      const struct wr_span *step, struct emit *e, struct wr_err *err)
+{
+	int64_t t = step->start_us;
+	char tmp[64];
+	int rc;
+
+	sqlite3_reset(q);
+	st_text(q, 1, run_id);
+	st_text(q, 2, step->name);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct wr_span s;
+
+		memset(&s, 0, sizeof(s));
+		s.parent = step->id;
+		snprintf(s.kind, sizeof(s.kind), "call");
+		snprintf(s.name, sizeof(s.name), "call %lld attempt %lld",
+		         (long long)sqlite3_column_int64(q, 0) + 1,
+		         (long long)sqlite3_column_int64(q, 1));
+		st_col(q, 2, s.model, sizeof(s.model));
+		st_col(q, 3, s.provider, sizeof(s.provider));
+		s.tokens_in = sqlite3_column_int64(q, 4);
+		s.tokens_out = sqlite3_column_int64(q, 5);
+		s.cost_usd = sqlite3_column_double(q, 6);
+		s.start_us = t;
+		s.end_us = t += us(sqlite3_column_double(q, 7));
+		st_col(q, 8, tmp, sizeof(tmp));
+		s.failure = (enum wr_failure)st_failure_parse(tmp);
+		snprintf(s.status, sizeof(s.status), "%s", s.failure ? "failed" : "ok");
+		st_col(q, 9, tmp, sizeof(tmp));
+		st_col(q, 10, s.detail, sizeof(s.detail));
+		if (!s.detail[0])
+			snprintf(s.detail, sizeof(s.detail), "finish: %s", tmp[0] ? tmp : "-");
+		st_col(q, 11, s.artifact, sizeof(s.artifact));
+		emit(e, &s);
+	}
+	return rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading a trace");
+}
+
+static int check_spans(struct store *st, sqlite3_stmt *q, const char *run_id,
+                       const struct wr_span *step, struct emit *e, struct wr_err *err)
+{
+	int64_t t = step->start_us;
+	char tmp[64];
+	int rc;
+
+	sqlite3_reset(q);
+	st_text(q, 1, run_id);
+	st_text(q, 2, step->name);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct wr_span s;
+
+		memset(&s, 0, sizeof(s));
+		s.parent = step->id;
+		snprintf(s.kind, sizeof(s.kind), "check");
+		st_col(q, 1, tmp, sizeof(tmp));
+		snprintf(s.name, sizeof(s.name), "#%lld %s", (long long)sqlite3_column_int64(q, 0) + 1,
+		         tmp);
+		snprintf(s.status, sizeof(s.status), "%s", sqlite3_column_int(q, 2) ? "ok" : "failed");
+		st_col(q, 3, tmp, sizeof(tmp));
+		s.failure = (enum wr_failure)st_failure_parse(tmp);
+		st_col(q, 4, s.detail, sizeof(s.detail));
+		memcpy(s.artifact, step->artifact, sizeof(s.artifact));
+		s.start_us = t;
+		s.end_us = t += us(sqlite3_column_double(q, 5));
+		emit(e, &s);
+	}
+	return rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading a trace");
+}
+
+int wr_trace_each(struct wr_store *store, const char *run_id,
+                  int (*fn)(void *ud, const struct wr_span *s), void *ud,
+                  struct wr_err *err)
+{
+	struct store *st = (struct store *)store;
+	sqlite3_stmt *steps = NULL, *calls = NULL, *checks = NULL, *busy = NULL;
+	struct emit e = { fn, ud, 0, 0 };
+	struct store_run r;
+	struct wr_span run;
+	char tmp[64];
+	int rc;
+
+	if (!store || !run_id || !fn)
+		return err_set(err, WR_EINVAL, "wr_trace_each: store, run and fn are required");
+	if ((rc = store_run_get(st, run_id, &r, err)) < 0)
+		return rc;
+	memset(&run, 0, sizeof(run));
+	snprintf(run.kind, sizeof(run.kind), "run");
+	snprintf(run.name, sizeof(run.name), "%s", r.flow_name);
+	snprintf(run.status, sizeof(run.status), "%s",
+	         wr_run_status_name((enum wr_run_status)r.status));
+	run.failure = (enum wr_failure)r.failure;
+	run.start_us = r.created_ms * 1000;
+	run.end_us = r.updated_ms * 1000;
+	run.tokens_in = r.tokens_in;
+	run.tokens_out = r.tokens_out;
+	run.cost_usd = r.cost_usd;
+	snprintf(run.detail, sizeof(run.detail), "%s", r.message);
+	emit(&e, &run);
+	if ((rc = prepare(st, steps_sql, &steps, err)) < 0 ||
+	    (rc = prepare(st, calls_sql, &calls, err)) < 0 ||
+	    (rc = prepare(st, checks_sql, &checks, err)) < 0 ||
+	    (rc = prepare(st, busy_sql, &busy, err)) < 0)
+		goto out;
+	st_text(steps, 1, run_id);
+	while (!e.stop && (rc = sqlite3_step(steps)) == SQLITE_ROW) {
+		struct wr_span s;
+		int64_t ended = sqlite3_column_int64(steps, 7) * 1000;
+
+		memset(&s, 0, sizeof(s));
+		s.parent = run.id;
+		snprintf(s.kind, sizeof(s.kind), "step");
+		st_col(steps, 1, s.name, sizeof(s.name));
+		st_col(steps, 2, s.step_kind, sizeof(s.step_kind));
+		st_col(steps, 3, s.status, sizeof(s.status));
+		st_col(steps, 4, tmp, sizeof(tmp));
+		s.failure = (enum wr_failure)st_failure_parse(tmp);
+		st_col(steps, 5, s.detail, sizeof(s.detail));
+		st_col(steps, 6, s.artifact, sizeof(s.artifact));
+		double secs = sqlite3_column_double(steps, 8);
+
+		if (!ended || !strcmp(s.status, "pending"))
+			continue;  /* never ran */
+		/* A step that failed records no duration of its own; its calls
+		 * and checks took what they took. */
+		sqlite3_reset(busy);
+		st_text(busy, 1, run_id);
+		st_text(busy, 2, s.name);
+		if (sqlite3_step(busy) == SQLITE_ROW && sqlite3_column_double(busy, 0) > secs)
+			secs = sqlite3_column_double(busy, 0);
+		s.end_us = ended;
+		s.start_us = ended - us(secs);
+		if (s.start_us < run.start_us)
+			s.start_us = run.start_us;
+		emit(&e, &s);
+		if (!strcmp(s.step_kind, "generate"))
+			rc = call_spans(st, calls, run_id, &s, &e, err);
+		else if (!strcmp(s.step_kind, "check"))
+			rc = check_spans(st, checks, run_id, &s, &e, err);
+		if (rc < 0)
+			goto out;
+	}
+	rc = e.stop || rc == SQLITE_DONE || rc == 0 ? 0 : st_fail(st, err, "reading a trace");
+out:
+	sqlite3_finalize(steps);
+	sqlite3_finalize(calls);
+	sqlite3_finalize(checks);
+	sqlite3_finalize(busy);
+	return rc;
+}
