@@ -89,7 +89,8 @@ check:
 	  --suppress=missingIncludeSystem --inline-suppr -Iinclude -Isrc src
 
 bench: all
-	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger
+	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger \
+	  $(BUILD)/bench_sources
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libwarrant.a

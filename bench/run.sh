@@ -2,10 +2,11 @@
 # make bench: every benchmark, each the median of several runs.
 #   1. engine overhead per step (target <= 20 us) and CLI start-up (<= 5 ms)
 #   2. ledger verification: the hash chain, and with Ed25519 signatures
-#   3. JSON Schema validation against ajv 8 (needs node and npm; skipped
+#   3. the source index: indexing MB/s and retrieval latency, 50 MB corpus
+#   4. JSON Schema validation against ajv 8 (needs node and npm; skipped
 #      with a note when they are missing)
-#   4. the HTTP provider pool against the mock server on 127.0.0.1
-# BENCH=core|ledger|schema|providers runs one of them.
+#   5. the HTTP provider pool against the mock server on 127.0.0.1
+# BENCH=core|ledger|sources|schema|providers runs one of them.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +21,10 @@ fi
 if [ "$only" = all ] || [ "$only" = ledger ]; then
 	echo "== ledger verification (SQLite on disk) =="
 	"$build/bench_ledger" 200000 5 "$build/bench"
+fi
+if [ "$only" = all ] || [ "$only" = sources ]; then
+	echo "== source index: 50 MB of generated Markdown, SQLite FTS5 on disk =="
+	"$build/bench_sources" 50 3 "$build/bench"
 fi
 if [ "$only" = all ] || [ "$only" = schema ]; then
 	echo "== JSON Schema validation, warrant against ajv 8 =="

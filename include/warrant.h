@@ -340,6 +340,52 @@ WR_API int wr_trace_export_otlp(struct wr_store *store, const char *run_id, cons
                                 const char *headers, struct wr_otlp_result *out,
                                 struct wr_err *err);
 
+/* --- sources: documents indexed for retrieval (src/source/) --- */
+
+struct wr_index_params {
+	const char *const *paths;    /* files, directories (recursive) and globs */
+	size_t n_paths;
+	const char *root;            /* chunk ids are paths relative to it; NULL: "." */
+	const char *chunk;           /* "paragraph" (default), "heading", "size" */
+	size_t max_bytes;            /* longest chunk; 0: 1500 */
+};
+
+struct wr_index_report {
+	int files;                   /* documents found */
+	int indexed, unchanged, removed;
+	int64_t chunks;              /* chunks written */
+	int64_t bytes;               /* bytes read and chunked */
+	double seconds;
+};
+
+/* Indexes documents (plain text, Markdown, JSON, CSV; binary files are
+ * skipped) into the store: each chunk gets a stable id, "contract#12" for
+ * the twelfth chunk of contract.md, its byte span and hash. Only files
+ * whose size, time or bytes changed are read again; indexed files under
+ * the given directories that are gone are forgotten. on_file, when not
+ * NULL, hears each file and what happened to it ("indexed", "unchanged",
+ * "removed", "skipped: binary"). */
+WR_API int wr_index(struct wr_store *store, const struct wr_index_params *p,
+                    void (*on_file)(void *ud, const char *path, const char *what), void *ud,
+                    struct wr_index_report *report, struct wr_err *err);
+
+struct wr_hit {
+	char id[192];                /* "contract#12" */
+	char source[512];            /* the file, relative to the index root */
+	int64_t start, end;          /* byte span in the file */
+	char hash[WR_HASH_HEX];      /* of the chunk's bytes */
+	double score;                /* BM25, higher is better */
+	const char *text;            /* the chunk, valid during the call */
+	size_t text_len;
+};
+
+/* The top_k chunks for a free-text query (words, any order; BM25 over a
+ * Porter-stemmed, accent-folded index), from sources matching glob (NULL:
+ * all), best first. WR_EINVAL for a query with no words. */
+WR_API int wr_retrieve(struct wr_store *store, const char *query, int top_k,
+                       const char *glob, int (*fn)(void *ud, const struct wr_hit *h),
+                       void *ud, struct wr_err *err);
+
 /* A failed run, for failure reports. */
 struct wr_failure_row {
 	char run_id[WR_ID_MAX];

@@ -26,6 +26,8 @@ int cmd_version(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_failures(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 
 /* --- cli_common.c --- */

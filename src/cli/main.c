@@ -15,6 +15,8 @@ static const struct cli_cmd commands[] = {
 	{ "trace", cmd_trace, "a run's spans: waterfall, JSON, or OTLP to a collector" },
 	{ "failures", cmd_failures, "count failed runs by class, step and model" },
 	{ "ledger", cmd_ledger, "verify or show the hash-chained ledger" },
+	{ "index", cmd_index, "index documents for retrieval" },
+	{ "search", cmd_search, "find the chunks of indexed documents that match words" },
 	{ "check", cmd_check, "validate workflow files" },
 	{ "validate", cmd_validate, "check JSON documents against a JSON Schema" },
 	{ "keygen", cmd_keygen, "make an Ed25519 key for signing the ledger" },

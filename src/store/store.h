@@ -178,6 +178,37 @@ int store_ledger_each(struct store *st, const char *run_id,
                       int (*fn)(void *ud, const struct wr_ledger_entry *e), void *ud,
                       struct wr_err *err);
 
+/* --- the source index (sources.c) --- */
+
+struct store_source {
+	int64_t size, mtime_ns;
+	char hash[HASH_HEX];
+	char params[64];            /* how it was chunked: "paragraph/1500" */
+	int64_t chunks;
+};
+
+/* Creates the index's tables when missing. */
+int store_sources_init(struct store *st, struct wr_err *err);
+/* WR_ENOTFOUND when path is not indexed. */
+int store_source_get(struct store *st, const char *path, struct store_source *out,
+                     struct wr_err *err);
+int store_source_put(struct store *st, const char *path, const struct store_source *src,
+                     struct wr_err *err);
+/* Forgets a file and its chunks. */
+int store_source_drop(struct store *st, const char *path, struct wr_err *err);
+int store_sources_each(struct store *st, int (*fn)(void *ud, const char *path), void *ud,
+                       struct wr_err *err);
+/* Adds a chunk; *cache keeps the prepared statement between calls (NULL at
+ * first; store_stmt_free it after). WR_ESTATE when label is taken. */
+int store_chunk_add(struct store *st, void **cache, const char *source, int ordinal,
+                    const char *label, int64_t start, int64_t end, const char *hash,
+                    const char *text, size_t len, struct wr_err *err);
+void store_stmt_free(void *cache);
+/* Chunks matching an FTS5 expression, best first (BM25), at most top_k,
+ * of sources matching glob (NULL or "": all). */
+int store_search(struct store *st, const char *match, int top_k, const char *glob,
+                 int (*fn)(void *ud, const struct wr_hit *h), void *ud, struct wr_err *err);
+
 /* --- signing keys and ledger signatures (keys.c) --- */
 
 /* The ledger's signer, owned by the store from here on (freed with it). */
