@@ -386,6 +386,16 @@ WR_API int wr_retrieve(struct wr_store *store, const char *query, int top_k,
                        const char *glob, int (*fn)(void *ud, const struct wr_hit *h),
                        void *ud, struct wr_err *err);
 
+/* An artifact's chain of custody: the run (workflow and inputs hashes,
+ * inputs, seed), the model call that made it (model, provider, the request
+ * with its system message and prompt, usage), every check on it, and every
+ * ledger entry about it (generated, checks, approvals, the ship). ref is
+ * its SHA-256 in hex or at least the first 8 digits; an artifact made in
+ * several runs gives one chain per run. *out is text for a person, or
+ * JSON with as_json; the caller's, to free(). */
+WR_API int wr_why(struct wr_store *store, const char *ref, int as_json, char **out,
+                  struct wr_err *err);
+
 /* A failed run, for failure reports. */
 struct wr_failure_row {
 	char run_id[WR_ID_MAX];

@@ -28,6 +28,7 @@ int cmd_failures(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_why(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 
 /* --- cli_common.c --- */

@@ -12,6 +12,7 @@ static const struct cli_cmd commands[] = {
 	{ "reject", cmd_reject, "reject an artifact waiting for a person" },
 	{ "runs", cmd_runs, "list runs" },
 	{ "show", cmd_show, "show a run: status, failure class, steps, checks" },
+	{ "why", cmd_why, "an artifact's chain of custody: inputs, prompt, model, checks, approvals" },
 	{ "trace", cmd_trace, "a run's spans: waterfall, JSON, or OTLP to a collector" },
 	{ "failures", cmd_failures, "count failed runs by class, step and model" },
 	{ "ledger", cmd_ledger, "verify or show the hash-chained ledger" },
