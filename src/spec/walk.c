@@ -308,8 +308,10 @@ static void walk_inputs(struct ld *ld, const struct ld_kv *top)
 /* --- models --- */
 
 static const char *const model_keys[] = {
-	"provider", "model", "file", "temperature", "top_p", "max_tokens", "seed", "price",
-	"base_url", "api_key_env", "timeout", "options", NULL
+	"provider", "model", "file", "temperature", "top_p", "max_tokens", "seed", "stop",
+	"price", "base_url", "api_key_env", "timeout", "connect_timeout", "max_attempts",
+	"backoff_ms", "backoff_max_ms", "max_concurrency", "rpm", "tpm",
+	"max_response_bytes", "cache", "options", NULL
 };
 static const char *const price_keys[] = { "input", "output", NULL };
 
@@ -404,6 +406,68 @@ static void walk_price(struct ld *ld, const struct ld_kv *top, struct spec_model
 	}
 }
 
+/* stop: one string or a list of at most 4 non-empty strings. */
+static void walk_stop(struct ld *ld, const struct ld_kv *kv)
+{
+	const char *what = "'stop' must be a non-empty string or a list of at most 4 of them";
+	struct fy_node *c;
+	void *it = NULL;
+	const char *s;
+	size_t len, n = 0;
+
+	if (ld_is_alias(kv->v))
+		return;
+	if (kv->v && fy_node_is_sequence(kv->v)) {
+		while ((c = fy_node_sequence_iterate(kv->v, &it)) != NULL) {
+			s = fy_node_is_scalar(c) ? ld_scalar(ld, c, &len) : NULL;
+			if (!s || ld_is_null(c) || !len || ++n > 4) {
+				ld_problem(ld, ld_pos(c, kv->vpos), "%s", what);
+				return;
+			}
+		}
+		return;
+	}
+	s = kv->v && fy_node_is_scalar(kv->v) ? ld_scalar(ld, kv->v, &len) : NULL;
+	if (!s || ld_is_null(kv->v) || !len)
+		ld_problem(ld, kv->vpos, "%s", what);
+}
+
+/* Transport and cache settings the HTTP providers read (remote.h). */
+static int walk_transport(struct ld *ld, const struct ld_kv *kv)
+{
+	static const struct { const char *key; double min, max; const char *what; } nums[] = {
+		{ "connect_timeout", 0.001, 86400, "a positive number of seconds" },
+		{ "max_attempts", 1, 16, "an integer from 1 to 16" },
+		{ "backoff_ms", 0, 3600000, "a number of milliseconds (0 to 3600000)" },
+		{ "backoff_max_ms", 0, 3600000, "a number of milliseconds (0 to 3600000)" },
+		{ "max_concurrency", 1, 4096, "an integer from 1 to 4096" },
+		{ "rpm", 0, 1e9, "a non-negative number of requests per minute" },
+		{ "tpm", 0, 1e12, "a non-negative number of tokens per minute" },
+		{ "max_response_bytes", 1024, 1073741824.0, "a number of bytes (1024 to 1 GiB)" },
+	};
+	double d;
+	int b;
+
+	if (!strcmp(kv->key, "stop")) {
+		walk_stop(ld, kv);
+		return 1;
+	}
+	if (!strcmp(kv->key, "cache")) {
+		ld_get_bool(ld, kv, &b);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(*nums); i++) {
+		if (strcmp(kv->key, nums[i].key))
+			continue;
+		if (ld_get_num(ld, kv, nums[i].min, nums[i].max, nums[i].what, &d) == 0 &&
+		    (!strcmp(kv->key, "max_attempts") || !strcmp(kv->key, "max_concurrency")) &&
+		    d != (double)(long long)d)
+			ld_problem(ld, kv->vpos, "'%s' must be %s", kv->key, nums[i].what);
+		return 1;
+	}
+	return 0;
+}
+
 static void walk_provider(struct ld *ld, const struct ld_kv *kv, struct spec_model *m)
 {
 	const char *const *names = provider_names();
@@ -463,12 +527,18 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 			ld_get_int(ld, &kv, 0, "a non-negative integer", &v);
 		} else if (!strcmp(kv.key, "price")) {
 			walk_price(ld, &kv, m);
-		} else if (!strcmp(kv.key, "base_url") || !strcmp(kv.key, "api_key_env")) {
+		} else if (!strcmp(kv.key, "base_url")) {
+			if (ld_get_str(ld, &kv, 1, &s) == 0 && strncmp(s, "http://", 7) &&
+			    strncmp(s, "https://", 8))
+				ld_problem(ld, kv.vpos, "'base_url' must start with http:// or https://");
+		} else if (!strcmp(kv.key, "api_key_env")) {
 			ld_get_str(ld, &kv, 1, &s);
 		} else if (!strcmp(kv.key, "timeout")) {
 			ld_get_num(ld, &kv, 0.001, 86400, "a positive number of seconds", &d);
 		} else if (!strcmp(kv.key, "options")) {
 			ld_need_mapping(ld, &kv, "a mapping");
+		} else if (walk_transport(ld, &kv)) {
+			continue;
 		} else {
 			ld_unknown_key(ld, &kv, where, model_keys);
 		}
