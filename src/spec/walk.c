@@ -545,6 +545,10 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 	}
 	if (!has_provider)
 		ld_problem_missing(ld, top->v, top->kpos, "model '%.80s': missing 'provider'", m->name);
+	if (m->provider && !strcmp(m->provider, "replay") && !has_file)
+		ld_problem_missing(ld, top->v, top->kpos,
+		           "model '%.80s': missing 'file' (the replay provider's cassette)",
+		           m->name);
 	if (m->provider && !strcmp(m->provider, "script") && !has_file)
 		ld_problem_missing(ld, top->v, top->kpos,
 		           "model '%.80s': missing 'file' (the script provider's responses file)",
