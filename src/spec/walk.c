@@ -311,7 +311,7 @@ static const char *const model_keys[] = {
 	"provider", "model", "file", "temperature", "top_p", "max_tokens", "seed", "stop",
 	"price", "base_url", "api_key_env", "timeout", "connect_timeout", "max_attempts",
 	"backoff_ms", "backoff_max_ms", "max_concurrency", "rpm", "tpm",
-	"max_response_bytes", "cache", "options", NULL
+	"max_response_bytes", "cache", "command", "max_output_bytes", "options", NULL
 };
 static const char *const price_keys[] = { "input", "output", NULL };
 
@@ -406,10 +406,10 @@ static void walk_price(struct ld *ld, const struct ld_kv *top, struct spec_model
 	}
 }
 
-/* stop: one string or a list of at most 4 non-empty strings. */
-static void walk_stop(struct ld *ld, const struct ld_kv *kv)
+/* stop: one string or a list of at most max non-empty strings (command:
+ * any number, at least one). */
+static void walk_strings(struct ld *ld, const struct ld_kv *kv, size_t max, const char *what)
 {
-	const char *what = "'stop' must be a non-empty string or a list of at most 4 of them";
 	struct fy_node *c;
 	void *it = NULL;
 	const char *s;
@@ -420,11 +420,13 @@ static void walk_stop(struct ld *ld, const struct ld_kv *kv)
 	if (kv->v && fy_node_is_sequence(kv->v)) {
 		while ((c = fy_node_sequence_iterate(kv->v, &it)) != NULL) {
 			s = fy_node_is_scalar(c) ? ld_scalar(ld, c, &len) : NULL;
-			if (!s || ld_is_null(c) || !len || ++n > 4) {
+			if (!s || ld_is_null(c) || !len || ++n > max) {
 				ld_problem(ld, ld_pos(c, kv->vpos), "%s", what);
 				return;
 			}
 		}
+		if (!n)
+			ld_problem(ld, kv->vpos, "%s", what);
 		return;
 	}
 	s = kv->v && fy_node_is_scalar(kv->v) ? ld_scalar(ld, kv->v, &len) : NULL;
@@ -444,12 +446,19 @@ static int walk_transport(struct ld *ld, const struct ld_kv *kv)
 		{ "rpm", 0, 1e9, "a non-negative number of requests per minute" },
 		{ "tpm", 0, 1e12, "a non-negative number of tokens per minute" },
 		{ "max_response_bytes", 1024, 1073741824.0, "a number of bytes (1024 to 1 GiB)" },
+		{ "max_output_bytes", 1, 1073741824.0, "a number of bytes (up to 1 GiB)" },
 	};
 	double d;
 	int b;
 
 	if (!strcmp(kv->key, "stop")) {
-		walk_stop(ld, kv);
+		walk_strings(ld, kv, 4,
+		             "'stop' must be a non-empty string or a list of at most 4 of them");
+		return 1;
+	}
+	if (!strcmp(kv->key, "command")) {
+		walk_strings(ld, kv, (size_t)-1, "'command' must be a non-empty string (run by "
+		             "/bin/sh -c) or a list of them (argv)");
 		return 1;
 	}
 	if (!strcmp(kv->key, "cache")) {
@@ -494,7 +503,7 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 	long long v;
 	double d;
 	const char *s;
-	int has_provider = 0, has_file = 0;
+	int has_provider = 0, has_file = 0, has_command = 0;
 
 	m->name = top->key;
 	m->pos = top->kpos;
@@ -538,13 +547,22 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 		} else if (!strcmp(kv.key, "options")) {
 			ld_need_mapping(ld, &kv, "a mapping");
 		} else if (walk_transport(ld, &kv)) {
-			continue;
+			has_command |= !strcmp(kv.key, "command");
 		} else {
 			ld_unknown_key(ld, &kv, where, model_keys);
 		}
 	}
 	if (!has_provider)
 		ld_problem_missing(ld, top->v, top->kpos, "model '%.80s': missing 'provider'", m->name);
+	if (m->provider && (!strcmp(m->provider, "openai") || !strcmp(m->provider, "anthropic")) &&
+	    !m->model)
+		ld_problem_missing(ld, top->v, top->kpos,
+		           "model '%.80s': missing 'model' (the %s model id, like %s)", m->name,
+		           m->provider, !strcmp(m->provider, "openai") ? "gpt-4o-mini"
+		                                                       : "claude-sonnet-4-5");
+	if (m->provider && !strcmp(m->provider, "command") && !has_command)
+		ld_problem_missing(ld, top->v, top->kpos,
+		           "model '%.80s': missing 'command' (the program to run)", m->name);
 	if (m->provider && !strcmp(m->provider, "replay") && !has_file)
 		ld_problem_missing(ld, top->v, top->kpos,
 		           "model '%.80s': missing 'file' (the replay provider's cassette)",
