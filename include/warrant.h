@@ -327,6 +327,8 @@ struct wr_attempt_info {
 	int64_t retry_after_ms;          /* the server's Retry-After; -1 when absent */
 	int64_t wait_ms;                 /* pause before the next attempt */
 	char error[64];                  /* transport error ("timed out", ...) or "" */
+	char kind[16];                   /* ok, rate_limited, server_error, client_error,
+	                                    timeout, transport */
 };
 
 /* Calls fn for each model call of a run, in order. */

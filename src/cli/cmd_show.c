@@ -132,8 +132,12 @@ static int load_attempts(struct show *s, const char *run, struct wr_err *err)
 
 static void attempt_text(const struct wr_attempt_info *a)
 {
-	printf("        attempt %d: %s%d%s%s, %" PRId64 " ms", a->n, a->status ? "HTTP " : "",
-	       a->status, a->error[0] ? " " : "", a->error, a->latency_ms);
+	printf("        attempt %d: %s", a->n, a->kind);
+	if (a->status)
+		printf(", HTTP %d", a->status);
+	if (a->error[0])
+		printf(", %s", a->error);
+	printf(", %" PRId64 " ms", a->latency_ms);
 	if (a->retry_after_ms >= 0)
 		printf(", retry-after %" PRId64 " ms", a->retry_after_ms);
 	if (a->wait_ms)
@@ -195,8 +199,8 @@ static int call_json(void *ud, const struct wr_call_info *c)
 			continue;
 		printf("%s{\"n\": %d, \"status\": %d, \"start_ms\": %" PRId64 ", \"latency_ms\": %"
 		       PRId64 ", \"retry_after_ms\": %" PRId64 ", \"wait_ms\": %" PRId64
-		       ", \"error\": ", first ? "" : ", ", a->n, a->status, a->start_ms,
-		       a->latency_ms, a->retry_after_ms, a->wait_ms);
+		       ", \"kind\": \"%s\", \"error\": ", first ? "" : ", ", a->n, a->status,
+		       a->start_ms, a->latency_ms, a->retry_after_ms, a->wait_ms, a->kind);
 		cli_json_str(stdout, a->error);
 		putchar('}');
 		first = 0;

@@ -59,6 +59,24 @@ struct attempts_ctx {
 	void *ud;
 };
 
+/* What went wrong with an attempt, in one word. */
+static const char *attempt_kind(const struct store_attempt *a)
+{
+	if (a->status == 408 || strstr(a->error, "imeout") || strstr(a->error, "timed out"))
+		return "timeout";
+	if (a->error[0])
+		return "transport";  /* no answer, or a truncated one */
+	if (a->status >= 200 && a->status < 300)
+		return "ok";
+	if (a->status == 429)
+		return "rate_limited";
+	if (a->status >= 500)
+		return "server_error";
+	if (a->status >= 400)
+		return "client_error";
+	return "transport";
+}
+
 static int each_attempt(void *ud, const struct store_attempt *a)
 {
 	struct attempts_ctx *k = ud;
@@ -73,6 +91,7 @@ static int each_attempt(void *ud, const struct store_attempt *a)
 	info.retry_after_ms = a->retry_after_ms;
 	info.wait_ms = a->wait_ms;
 	snprintf(info.error, sizeof(info.error), "%s", a->error);
+	snprintf(info.kind, sizeof(info.kind), "%s", attempt_kind(a));
 	return k->fn(k->ud, &info);
 }
 

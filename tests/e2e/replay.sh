@@ -53,14 +53,15 @@ c = r["model_calls"]
 assert len(c) == 2, c
 assert [a["status"] for a in c[0]["attempts"]] == [429, 200], c[0]["attempts"]
 assert [a["status"] for a in c[1]["attempts"]] == [429, 200]
+assert [a["kind"] for a in c[0]["attempts"]] == ["rate_limited", "ok"]
 assert c[0]["served"] == "provider" and c[0]["system_fingerprint"] == "fp_mock"
 assert c[0]["finish"] == "stop" and c[0]["tokens_in"] > 0 and c[0]["tokens_out"] > 0
 assert c[0]["cost_usd"] > 0, "gpt-4o-mini has a price in the built-in table"
 assert len(c[0]["request_hash"]) == 64
 PY
 expect_exit 0 "show" -- "$WARRANT" show "$rec"
-expect_out "attempt 1: HTTP 429" "show prints the 429 attempt"
-expect_out "attempt 2: HTTP 200" "show prints the retry that succeeded"
+expect_out "attempt 1: rate_limited, HTTP 429" "show prints the 429 attempt"
+expect_out "attempt 2: ok, HTTP 200" "show prints the retry that succeeded"
 expect_out 'fingerprint fp_mock' "show prints the system fingerprint"
 n=$(sql "SELECT count(*) FROM attempts WHERE run_id = '$rec'")
 [ "$n" = 4 ] && ok "4 attempts stored" || fail "$n attempts stored"
@@ -82,6 +83,15 @@ n=$(sql "SELECT count(*) FROM attempts WHERE run_id = '$rep'")
 	ok "the replay uses the recorded seed" || fail "seed differs"
 [ "$(sql "SELECT inputs_blob FROM runs WHERE id = '$rep'")" = "$(sql "SELECT inputs_blob FROM runs WHERE id = '$rec'")" ] &&
 	ok "the replay uses the recorded inputs" || fail "inputs differ"
+
+# A replay stopped half way resumes as a replay.
+rm -f out.txt out2.txt
+expect_exit 6 "a replay stopped after 2 steps (paused: exit 6)" -- "$WARRANT" run gone.yaml --replay "$rec" --max-steps 2
+expect_exit 0 "resumes, still replaying" -- "$WARRANT" resume last
+cmp -s out.txt recorded/out.txt && cmp -s out2.txt recorded/out2.txt &&
+	ok "resumed replay outputs are byte-identical" || fail "resumed replay outputs differ"
+n=$(sql "SELECT count(*) FROM exchanges WHERE run_id = '$(last_run)' AND served = 'replay'")
+[ "$n" = 2 ] && ok "both calls of the resumed replay were replayed" || fail "$n replayed"
 
 # 3. A request the record lacks is an error, not a network call.
 rm -f out.txt out2.txt
@@ -123,4 +133,24 @@ n=$(sql "SELECT count(*) FROM exchanges WHERE run_id = '$c2' AND served = 'cache
 rm -f out.txt out2.txt
 expect_exit 0 "without --cache the server is asked" -- "$WARRANT" run c.yaml --seed 1
 [ "$(wc -l < mock2.log)" = 4 ] && ok "no cache unless asked" || fail "server saw $(wc -l < mock2.log) requests"
+
+# 6. The anthropic provider through the engine, recorded and replayed.
+cat > claude.yaml <<EOF2
+name: claude
+contract: {purpose: greet}
+models:
+  c: {provider: anthropic, model: claude-sonnet-4-5, base_url: "http://127.0.0.1:$(cat port2)", max_tokens: 100}
+steps:
+  - {id: draft, kind: generate, model: c, prompt: "bonjour"}
+  - {id: verify, kind: check, of: draft, checks: [{contains: "bonjour"}]}
+  - {id: out, kind: ship, of: draft, to: claude.txt}
+EOF2
+expect_exit 0 "an anthropic model through the engine" -- "$WARRANT" run claude.yaml
+crun=$(last_run)
+[ "$(sql "SELECT api_model FROM exchanges WHERE run_id = '$crun'")" = mock-claude ] &&
+	ok "the answering model is recorded" || fail "api_model: $(sql "SELECT * FROM exchanges WHERE run_id = '$crun'")"
+mv claude.txt claude1.txt
+kill $pid; wait $pid 2>/dev/null
+expect_exit 0 "replayed without the server" -- "$WARRANT" run claude.yaml --replay "$crun"
+cmp -s claude.txt claude1.txt && ok "anthropic replay identical" || fail "anthropic replay differs"
 finish
