@@ -335,12 +335,19 @@ static void make_run_id(char id[WR_ID_MAX])
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, r[0], r[1], r[2]);
 }
 
+/* The meta key that remembers which run a replay answers from, so that a
+ * resumed replay still asks no model. */
+static void replay_key(const char *run_id, char *key, size_t size)
+{
+	snprintf(key, size, "replay_of:%s", run_id);
+}
+
 /* The run row and a pending row per step, in one transaction. */
 static int run_create(struct engine *e, struct wr_err *err)
 {
 	const struct spec_flow *flow = e->flow;
 	struct store_run *r = &e->run;
-	char *inputs = NULL, evidence[256];
+	char *inputs = NULL, evidence[256], key[WR_ID_MAX + 16];
 	int rc;
 
 	make_run_id(r->id);
@@ -364,6 +371,9 @@ static int run_create(struct engine *e, struct wr_err *err)
 	    (rc = store_blob_put(e->st, inputs, strlen(inputs), r->inputs_blob, err)) < 0 ||
 	    (rc = store_run_insert(e->st, r, err)) < 0)
 		goto fail;
+	replay_key(r->id, key, sizeof(key));
+	if (e->replay_id[0] && (rc = store_meta_set(e->st, key, e->replay_id, err)) < 0)
+		goto fail;
 	for (size_t i = 0; i < flow->n_steps; i++)
 		if ((rc = engine_step_put(e, (int)i, "pending", WR_FAIL_NONE, NULL, NULL, 0, 0,
 		                          err)) < 0)
@@ -381,13 +391,6 @@ fail:
 out:
 	free(inputs);
 	return rc;
-}
-
-/* The meta key that remembers which run a replay answers from, so that a
- * resumed replay still asks no model. */
-static void replay_key(const char *run_id, char *key, size_t size)
-{
-	snprintf(key, size, "replay_of:%s", run_id);
 }
 
 /* A replay's defaults: the recorded run's seed, unless the caller gave one. */
@@ -434,7 +437,6 @@ int wr_run_start(struct wr_store *store, const struct wr_flow *flow,
 {
 	struct wr_run_params p = wr_run_default_params();
 	struct engine e;
-	char key[WR_ID_MAX + 16];
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -452,9 +454,6 @@ int wr_run_start(struct wr_store *store, const struct wr_flow *flow,
 	else
 		rc = inputs_build(flow->spec, &p, &e.inputs, err);
 	if (rc < 0 || (rc = run_create(&e, err)) < 0)
-		goto out;
-	replay_key(e.run.id, key, sizeof(key));
-	if (e.replay_id[0] && (rc = store_meta_set(e.st, key, e.replay_id, err)) < 0)
 		goto out;
 	rc = execute(&e, res, err);
 out:
