@@ -86,9 +86,10 @@ int record_request(const struct spec_model *m, const struct model_request *req,
 		json_object_set(r, "top_p", v);
 	if (m->max_tokens > 0)
 		set(r, "max_tokens", json_integer(m->max_tokens));
+	/* The seed, where the provider sends one (the Messages API has none). */
 	if (json_is_integer(v = json_object_get(opts, "seed")))
 		json_object_set(r, "seed", v);
-	else
+	else if (!m->provider || strcmp(m->provider, "anthropic"))
 		set(r, "seed", json_integer((json_int_t)(req->seed & INT64_MAX)));
 	if ((v = stops(opts, req)) != NULL)
 		set(r, "stop", v);

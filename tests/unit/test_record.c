@@ -83,6 +83,10 @@ TEST(record_request_model_seed_wins_and_no_secret)
 	EXPECT(!strstr(txt.data, "WR_TEST_RECORD_KEY"));
 	EXPECT(!strstr(txt.data, "provider"));
 	unsetenv("WR_TEST_RECORD_KEY");
+	m = mock_model("anthropic", "claude-x", NULL);
+	buf_reset(&txt);
+	REQUIRE(record_request(&m, &r, &txt, &e) == 0);
+	EXPECT(!strstr(txt.data, "\"seed\""));  /* the Messages API takes none */
 	buf_release(&txt);
 }
 
