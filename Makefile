@@ -18,7 +18,7 @@ WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
-           -Iinclude -Isrc -DWR_VERSION='"$(VERSION)"' \
+           -Iinclude -Isrc -I$(BUILD)/gen -DWR_VERSION='"$(VERSION)"' \
            $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
@@ -46,6 +46,14 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The shipped price table is compiled in (src/model/prices.c); a user's own
+# file replaces it at run time.
+$(BUILD)/gen/prices_data.h: data/prices.yaml
+	@mkdir -p $(dir $@)
+	{ echo 'static const char prices_builtin[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/.*/"&\\n"/' $<; echo ';'; } > $@
+$(BUILD)/obj/src/model/prices.o: $(BUILD)/gen/prices_data.h
 
 $(BUILD)/libwarrant.a: $(LIB_OBJ)
 	@rm -f $@
@@ -96,7 +104,7 @@ bench: all
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libwarrant.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libwarrant.a $(LDLIBS)
 
-fuzz:
+fuzz: $(BUILD)/gen/prices_data.h
 	@mkdir -p $(BUILD)
 	clang $(filter-out -fvisibility=hidden,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
 	  -o $(BUILD)/fuzz_spec tests/fuzz/fuzz_spec.c $(LIB_SRC) $(LDLIBS)

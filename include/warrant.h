@@ -204,6 +204,20 @@ struct wr_run_params {
 	/* Stop after this many steps (0: no limit). Used by tests and the
 	 * benchmark to leave a run half done. */
 	int max_steps;
+
+	/* Replay: answer every model call from the exchanges recorded by this
+	 * run (an id, unique prefix or "last") instead of asking a model. No
+	 * provider is opened and nothing goes over the network; a request the
+	 * record lacks fails the step with provider_error. Unless given here,
+	 * the inputs and seed are the recorded run's. */
+	const char *replay_run;
+	/* Cache: answer a call from any earlier successful exchange with the
+	 * same request hash (in this store), and ask the model only on a miss.
+	 * A model's own "cache: true" turns it on for that model alone. */
+	int cache;
+	/* A price table (YAML, as data/prices.yaml) to use instead of the one
+	 * built in; NULL: $WARRANT_PRICES, else the built-in table. */
+	const char *prices_path;
 };
 WR_API struct wr_run_params wr_run_default_params(void);
 
@@ -282,6 +296,54 @@ struct wr_check_info {
 	char reason[512];
 	double seconds;
 };
+
+/* One model call of a run, as recorded. */
+struct wr_call_info {
+	char step_id[WR_ID_MAX];
+	int64_t index;                   /* the run's call counter: 0, 1, ... */
+	char model[128];                 /* the workflow's name for the model */
+	char provider[32];
+	char api_model[64];              /* the model as the server named it, or "" */
+	char request_hash[WR_HASH_HEX];  /* SHA-256 of the canonical request */
+	char response_hash[WR_HASH_HEX]; /* SHA-256 of the output text */
+	int64_t tokens_in, tokens_out;
+	double cost_usd;
+	double seconds;
+	enum wr_failure failure;
+	char finish[32];                 /* finish or stop reason */
+	char detail[256];
+	char served[16];                 /* "provider", "replay" or "cache" */
+	char system_fingerprint[64];
+	int attempts;                    /* HTTP attempts (0 for local providers) */
+};
+
+/* One HTTP attempt of a call. Times in milliseconds. */
+struct wr_attempt_info {
+	int64_t call_index;
+	int n;                           /* 1-based */
+	int status;                      /* HTTP status; 0 when no answer came */
+	int64_t start_ms;                /* since the call began */
+	int64_t latency_ms;
+	int64_t retry_after_ms;          /* the server's Retry-After; -1 when absent */
+	int64_t wait_ms;                 /* pause before the next attempt */
+	char error[64];                  /* transport error ("timed out", ...) or "" */
+	char kind[16];                   /* ok, rate_limited, server_error, client_error,
+	                                    timeout, transport */
+};
+
+/* Calls fn for each model call of a run, in order. */
+WR_API int wr_run_calls(struct wr_store *store, const char *run_id,
+                        int (*fn)(void *ud, const struct wr_call_info *info),
+                        void *ud, struct wr_err *err);
+/* Calls fn for each HTTP attempt of a run's calls, by call then attempt. */
+WR_API int wr_run_attempts(struct wr_store *store, const char *run_id,
+                           int (*fn)(void *ud, const struct wr_attempt_info *info),
+                           void *ud, struct wr_err *err);
+/* A cassette for the replay provider: a JSON object mapping the request
+ * hash of each of the run's calls to its response record (the first, when
+ * a request was asked twice). *json is the caller's (free). */
+WR_API int wr_run_cassette(struct wr_store *store, const char *run_id, char **json,
+                           struct wr_err *err);
 
 /* Resolves a run id, a unique prefix of one, or "last". */
 WR_API int wr_run_find(struct wr_store *store, const char *ref, char id[WR_ID_MAX],

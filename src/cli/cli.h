@@ -48,7 +48,8 @@ void cli_on_event(void *ud, const struct wr_event *ev);
 /* Prints how a run ended and returns its exit code. */
 int cli_report(const struct wr_run_result *res, int quiet);
 /* Continues a run and reports how it ended (cmd_run.c); an exit code. */
-int cli_resume(struct wr_store *store, const char *run, int quiet, int max_steps);
+int cli_resume(struct wr_store *store, const char *run, int quiet, int max_steps,
+               const char *prices);
 /* Writes s as a JSON string literal. */
 void cli_json_str(FILE *f, const char *s);
 /* Local time "YYYY-MM-DD HH:MM:SS" of epoch milliseconds. */

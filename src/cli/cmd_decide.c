@@ -87,7 +87,7 @@ static int decide(int argc, char **argv, enum wr_decision d)
 	       d == WR_APPROVE ? "approved" : "rejected", as);
 	rc = d == WR_APPROVE ? WR_EXIT_WAITING : WR_EXIT_REJECTED;
 	if (resume)
-		rc = cli_resume(store, id, quiet, 0);
+		rc = cli_resume(store, id, quiet, 0, NULL);
 out:
 	wr_store_free(store);
 	return rc;

@@ -23,6 +23,13 @@ static const char run_usage[] =
 	"                           or $WARRANT_STORE)\n"
 	"      --seed N             the run's seed (default: random, recorded)\n"
 	"      --max-steps N        stop after N steps (resume later)\n"
+	"      --replay RUN         answer every model call from RUN's record: no model\n"
+	"                           is asked, outputs are byte-identical; inputs and seed\n"
+	"                           default to RUN's\n"
+	"      --cache              answer a call from an earlier identical request in\n"
+	"                           the store when there is one (for evals)\n"
+	"      --prices FILE        price table for cost (default: $WARRANT_PRICES, else\n"
+	"                           the built-in data/prices.yaml)\n"
 	"  -q, --quiet              no progress lines\n"
 	"  -h, --help               this help\n"
 	"\n"
@@ -40,6 +47,7 @@ static const char resume_usage[] =
 	"options:\n"
 	"      --store PATH   the store (default: $WARRANT_STORE or ./.warrant/warrant.db)\n"
 	"      --max-steps N  stop after N more steps\n"
+	"      --prices FILE  price table for cost (as for 'warrant run')\n"
 	"  -q, --quiet        no progress lines\n"
 	"  -h, --help         this help\n"
 	"\n"
@@ -106,9 +114,9 @@ struct run_opts {
 	struct wr_input inputs[INPUTS_MAX];
 	char *owned[INPUTS_MAX];
 	size_t n_inputs;
-	const char *store;
+	const char *store, *replay, *prices;
 	unsigned long long seed, max_steps;
-	int has_seed, quiet;
+	int has_seed, quiet, cache;
 };
 
 static int add_input(struct run_opts *o, char *arg)
@@ -147,6 +155,9 @@ static int parse(int argc, char **argv, const char *usage, int allow_inputs,
 		{ "max-steps", required_argument, NULL, 'm' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "replay", required_argument, NULL, 'R' },
+		{ "cache", no_argument, NULL, 'C' },
+		{ "prices", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -174,6 +185,17 @@ static int parse(int argc, char **argv, const char *usage, int allow_inputs,
 				return rc;
 			break;
 		case 'q': o->quiet = 1; break;
+		case 'R':
+		case 'C':
+			if (!allow_inputs)
+				return cli_fail(WR_EXIT_USAGE, "--%s is fixed when a run starts",
+				                c == 'R' ? "replay" : "cache");
+			if (c == 'R')
+				o->replay = optarg;
+			else
+				o->cache = 1;
+			break;
+		case 'P': o->prices = optarg; break;
 		case 'h': fputs(usage, stdout); return -1;
 		default:
 			fputs(usage, stderr);
@@ -230,6 +252,9 @@ int cmd_run(int argc, char **argv)
 	p.seed = o.seed;
 	p.has_seed = o.has_seed;
 	p.max_steps = (int)o.max_steps;
+	p.replay_run = o.replay;
+	p.cache = o.cache;
+	p.prices_path = o.prices;
 	p.on_event = cli_on_event;
 	p.ud = &o.quiet;
 	p.actor = cli_user();
@@ -245,7 +270,8 @@ out:
 	return rc < 0 ? 0 : rc;
 }
 
-int cli_resume(struct wr_store *store, const char *run, int quiet, int max_steps)
+int cli_resume(struct wr_store *store, const char *run, int quiet, int max_steps,
+               const char *prices)
 {
 	struct wr_run_params p = wr_run_default_params();
 	struct wr_run_result res;
@@ -255,6 +281,7 @@ int cli_resume(struct wr_store *store, const char *run, int quiet, int max_steps
 	p.ud = &quiet;
 	p.actor = cli_user();
 	p.max_steps = max_steps;
+	p.prices_path = prices;
 	if (wr_run_resume(store, run, &p, &res, &err) < 0)
 		return cli_fail(cli_exit_for(err.code), "%s", err.msg);
 	return cli_report(&res, quiet);
@@ -276,7 +303,7 @@ int cmd_resume(int argc, char **argv)
 	}
 	if ((rc = cli_store_open_signed(o.store, NULL, &store)))
 		goto out;
-	rc = cli_resume(store, argv[first], o.quiet, (int)o.max_steps);
+	rc = cli_resume(store, argv[first], o.quiet, (int)o.max_steps, o.prices);
 out:
 	wr_store_free(store);
 	return rc < 0 ? 0 : rc;

@@ -11,18 +11,23 @@ static const char usage[] =
 	"usage: warrant show RUN [options]\n"
 	"\n"
 	"Shows a run: its status and failure class, each step with the state of\n"
-	"its artifact, every check with its reason, tokens, cost and time.\n"
+	"its artifact, every check with its reason, every model call with its\n"
+	"HTTP attempts, tokens, cost and time.\n"
 	"RUN is an id, a unique prefix, or 'last'.\n"
 	"\n"
 	"options:\n"
 	"      --json         machine-readable output\n"
 	"      --artifacts    print each artifact's content too\n"
+	"      --cassette     print the run's exchanges as a cassette for the replay\n"
+	"                     provider (JSON: request hash -> response record)\n"
 	"      --store PATH   the store (default: $WARRANT_STORE or ./.warrant/warrant.db)\n"
 	"  -h, --help         this help\n";
 
 struct show {
 	struct wr_store *store;
 	int json, artifacts, first;
+	struct wr_attempt_info *att;  /* every attempt of the run, by call */
+	size_t n_att;
 };
 
 static void print_artifact(struct show *s, const char *hash)
@@ -106,6 +111,104 @@ static int check_json(void *ud, const struct wr_check_info *c)
 	return 0;
 }
 
+/* --- calls and attempts --- */
+
+static int keep_attempt(void *ud, const struct wr_attempt_info *a)
+{
+	struct show *s = ud;
+	struct wr_attempt_info *t = realloc(s->att, (s->n_att + 1) * sizeof(*t));
+
+	if (!t)
+		return 1;
+	s->att = t;
+	s->att[s->n_att++] = *a;
+	return 0;
+}
+
+static int load_attempts(struct show *s, const char *run, struct wr_err *err)
+{
+	return wr_run_attempts(s->store, run, keep_attempt, s, err);
+}
+
+static void attempt_text(const struct wr_attempt_info *a)
+{
+	printf("        attempt %d: %s", a->n, a->kind);
+	if (a->status)
+		printf(", HTTP %d", a->status);
+	if (a->error[0])
+		printf(", %s", a->error);
+	printf(", %" PRId64 " ms", a->latency_ms);
+	if (a->retry_after_ms >= 0)
+		printf(", retry-after %" PRId64 " ms", a->retry_after_ms);
+	if (a->wait_ms)
+		printf(", then waited %" PRId64 " ms", a->wait_ms);
+	putchar('\n');
+}
+
+static int call_text(void *ud, const struct wr_call_info *c)
+{
+	struct show *s = ud;
+
+	printf("  #%-3" PRId64 " %-14s %s/%s%s%s%s, %" PRId64 " in, %" PRId64 " out, $%.6f, "
+	       "%.3f s, %s%s%s%s\n", c->index, c->step_id, c->provider, c->model,
+	       c->api_model[0] ? " (" : "", c->api_model, c->api_model[0] ? ")" : "",
+	       c->tokens_in, c->tokens_out, c->cost_usd, c->seconds,
+	       c->failure ? wr_failure_name(c->failure) : c->finish,
+	       c->failure ? ": " : "", c->failure ? c->detail : "",
+	       strcmp(c->served, "provider") ? (!strcmp(c->served, "replay") ? " [replayed]"
+	                                                                    : " [cached]") : "");
+	printf("       request %.16s", c->request_hash);
+	if (c->system_fingerprint[0])
+		printf(", fingerprint %s", c->system_fingerprint);
+	putchar('\n');
+	for (size_t i = 0; i < s->n_att; i++)
+		if (s->att[i].call_index == c->index)
+			attempt_text(&s->att[i]);
+	return 0;
+}
+
+static int call_json(void *ud, const struct wr_call_info *c)
+{
+	struct show *s = ud;
+	int first = 1;
+
+	printf("%s\n    {\"index\": %" PRId64 ", \"step\": ", s->first ? "" : ",", c->index);
+	s->first = 0;
+	cli_json_str(stdout, c->step_id);
+	printf(", \"model\": ");
+	cli_json_str(stdout, c->model);
+	printf(", \"provider\": ");
+	cli_json_str(stdout, c->provider);
+	printf(", \"api_model\": ");
+	cli_json_str(stdout, c->api_model);
+	printf(", \"served\": \"%s\", \"request_hash\": \"%s\", \"response_hash\": \"%s\", "
+	       "\"tokens_in\": %" PRId64 ", \"tokens_out\": %" PRId64 ", \"cost_usd\": %.9f, "
+	       "\"seconds\": %.6f, \"failure\": \"%s\", \"finish\": ", c->served,
+	       c->request_hash, c->response_hash, c->tokens_in, c->tokens_out, c->cost_usd,
+	       c->seconds, wr_failure_name(c->failure));
+	cli_json_str(stdout, c->finish);
+	printf(", \"detail\": ");
+	cli_json_str(stdout, c->detail);
+	printf(", \"system_fingerprint\": ");
+	cli_json_str(stdout, c->system_fingerprint);
+	printf(", \"attempts\": [");
+	for (size_t i = 0; i < s->n_att; i++) {
+		const struct wr_attempt_info *a = &s->att[i];
+
+		if (a->call_index != c->index)
+			continue;
+		printf("%s{\"n\": %d, \"status\": %d, \"start_ms\": %" PRId64 ", \"latency_ms\": %"
+		       PRId64 ", \"retry_after_ms\": %" PRId64 ", \"wait_ms\": %" PRId64
+		       ", \"kind\": \"%s\", \"error\": ", first ? "" : ", ", a->n, a->status,
+		       a->start_ms, a->latency_ms, a->retry_after_ms, a->wait_ms, a->kind);
+		cli_json_str(stdout, a->error);
+		putchar('}');
+		first = 0;
+	}
+	printf("]}");
+	return 0;
+}
+
 static int show_json(struct show *s, const struct wr_run_info *r, struct wr_err *err)
 {
 	printf("{\n  \"id\": \"%s\",\n  \"flow\": ", r->id);
@@ -131,6 +234,10 @@ static int show_json(struct show *s, const struct wr_run_info *r, struct wr_err 
 	s->first = 1;
 	if (wr_run_checks(s->store, r->id, check_json, s, err) < 0)
 		return -1;
+	printf("\n  ],\n  \"model_calls\": [");
+	s->first = 1;
+	if (load_attempts(s, r->id, err) < 0 || wr_run_calls(s->store, r->id, call_json, s, err) < 0)
+		return -1;
 	printf("\n  ]\n}\n");
 	return 0;
 }
@@ -154,7 +261,12 @@ static int show_text(struct show *s, const struct wr_run_info *r, struct wr_err 
 	if (wr_run_steps(s->store, r->id, step_text, s, err) < 0)
 		return -1;
 	printf("\nchecks\n");
-	return wr_run_checks(s->store, r->id, check_text, s, err) < 0 ? -1 : 0;
+	if (wr_run_checks(s->store, r->id, check_text, s, err) < 0)
+		return -1;
+	printf("\nmodel calls\n");
+	if (load_attempts(s, r->id, err) < 0 || wr_run_calls(s->store, r->id, call_text, s, err) < 0)
+		return -1;
+	return 0;
 }
 
 int cmd_show(int argc, char **argv)
@@ -162,6 +274,7 @@ int cmd_show(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "artifacts", no_argument, NULL, 'a' },
+		{ "cassette", no_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -170,7 +283,8 @@ int cmd_show(int argc, char **argv)
 	struct wr_run_info info;
 	struct wr_err err;
 	const char *store_path = NULL;
-	int c, rc;
+	char *json = NULL;
+	int c, rc, cassette = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -178,6 +292,7 @@ int cmd_show(int argc, char **argv)
 		switch (c) {
 		case 'j': s.json = 1; break;
 		case 'a': s.artifacts = 1; break;
+		case 'c': cassette = 1; break;
 		case 's': store_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
@@ -192,9 +307,17 @@ int cmd_show(int argc, char **argv)
 	}
 	if ((rc = cli_store_open(store_path, NULL, &s.store)))
 		return rc;
-	if (wr_run_get(s.store, argv[optind], &info, &err) < 0 ||
-	    (s.json ? show_json(&s, &info, &err) : show_text(&s, &info, &err)) < 0)
+	if (cassette) {
+		if (wr_run_cassette(s.store, argv[optind], &json, &err) < 0)
+			rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
+		else
+			printf("%s\n", json);
+	} else if (wr_run_get(s.store, argv[optind], &info, &err) < 0 ||
+	           (s.json ? show_json(&s, &info, &err) : show_text(&s, &info, &err)) < 0) {
 		rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
+	}
+	free(json);
+	free(s.att);
 	wr_store_free(s.store);
 	return rc;
 }

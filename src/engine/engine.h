@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "model/prices.h"
 #include "model/provider.h"
 #include "spec/spec.h"
 #include "store/store.h"
@@ -33,6 +34,8 @@ struct engine {
 	uint64_t t0_ns;               /* when this process began executing the run */
 	double seconds_before;        /* executing time spent by earlier processes */
 	struct buf scratch;           /* reused by each step */
+	struct prices *prices;        /* the price table, loaded at start */
+	char replay_id[WR_ID_MAX];    /* the run whose record answers calls, or "" */
 };
 
 /* --- run.c --- */
@@ -87,6 +90,27 @@ enum wr_failure budget_before_call(const struct engine *e, int64_t est_tokens,
                                    char *why, size_t size);
 /* After a step: has anything gone over? */
 enum wr_failure budget_after(const struct engine *e, char *why, size_t size);
+
+/* --- exchange.c: answers from the record, and recording them --- */
+
+/* Where a call's answer comes from: in a replay, always the record of
+ * e->replay_id (a request it lacks is answered with provider_error, never
+ * by a model); with the cache on (the run's or the model's), an earlier
+ * successful exchange with the same request hash. Returns 1 when resp was
+ * filled and *served says how ("replay", "cache"), 0 when the provider must
+ * be asked, or an error. */
+int exchange_serve(struct engine *e, const struct spec_model *m, const char *req_hash,
+                   struct model_response *resp, const char **served, struct wr_err *err);
+/* The cost of a call the provider answered, from the model's price. */
+double exchange_cost(const struct engine *e, const struct spec_model *m,
+                     const struct model_response *resp);
+/* Records how call call_index was answered: the response record, the
+ * exchange row and every HTTP attempt (in the caller's transaction). */
+int exchange_put(struct engine *e, int64_t call_index, const char *req_hash,
+                 const struct model_response *resp, const char *served,
+                 struct wr_err *err);
+/* Loads the price table and resolves the replayed run (engine_init). */
+int exchange_init(struct engine *e, struct wr_err *err);
 
 /* --- generate.c --- */
 /* Renders a step's prompt (or the contract as a system prompt) into out. */

@@ -11,6 +11,7 @@
 #include "core/os.h"
 #include "engine/engine.h"
 #include "ledger/ledger.h"
+#include "model/record.h"
 
 /* --- prompts --- */
 
@@ -125,24 +126,7 @@ int engine_render_prompt(struct engine *e, const struct spec_step *s, struct buf
 	return rc;
 }
 
-/* --- the request record --- */
-
-static char *request_json(const struct spec_model *m, const char *system, const char *prompt)
-{
-	json_t *req, *opts;
-	json_error_t je;
-	char *txt;
-
-	opts = m->options ? json_loads(m->options, 0, &je) : json_object();
-	if (!opts)
-		opts = json_object();
-	/* Canonical: sorted keys, no secrets (keys live only in the environment). */
-	req = json_pack("{s:s,s:s,s:o,s:s,s:s}", "model", m->name, "provider", m->provider,
-	                "options", opts, "system", system ? system : "", "prompt", prompt);
-	txt = req ? json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(req);
-	return txt;
-}
+/* --- the provider --- */
 
 static int provider_for(struct engine *e, int mi, const struct provider_ops **ops,
                         struct wr_err *err)
@@ -161,7 +145,7 @@ static int provider_for(struct engine *e, int mi, const struct provider_ops **op
 /* --- the step --- */
 
 static int record(struct engine *e, int idx, const struct spec_model *m,
-                  const struct provider_ops *ops, const char *req_hash, const char *req,
+                  const char *served, const char *req_hash, const char *req,
                   struct model_response *resp, double secs, struct wr_err *err)
 {
 	const struct spec_step *s = &e->flow->steps[idx];
@@ -179,7 +163,7 @@ static int record(struct engine *e, int idx, const struct spec_model *m,
 	call.call_index = e->run.calls;
 	call.attempt = 1;
 	snprintf(call.model, sizeof(call.model), "%s", m->name);
-	snprintf(call.provider, sizeof(call.provider), "%s", ops->name);
+	snprintf(call.provider, sizeof(call.provider), "%s", m->provider);
 	memcpy(call.request_hash, req_hash, HASH_HEX);
 	call.tokens_in = resp->tokens_in;
 	call.tokens_out = resp->tokens_out;
@@ -201,7 +185,8 @@ static int record(struct engine *e, int idx, const struct spec_model *m,
 	if ((rc = store_blob_put(e->st, req, strlen(req), call.request_hash, err)) < 0 ||
 	    (rc = store_blob_put(e->st, resp->text.data, resp->text.len, call.response_hash,
 	                         err)) < 0 ||
-	    (rc = store_call_put(e->st, &call, err)) < 0)
+	    (rc = store_call_put(e->st, &call, err)) < 0 ||
+	    (rc = exchange_put(e, call.call_index, req_hash, resp, served, err)) < 0)
 		goto fail;
 	if (resp->failure != WR_FAIL_NONE) {
 		snprintf(evidence, sizeof(evidence), "{\"request\":\"%s\",\"failure\":\"%s\"}",
@@ -253,7 +238,8 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 	struct model_response resp;
 	struct buf system = BUF_INIT, prompt = BUF_INIT;
 	char why[256], req_hash[HASH_HEX];
-	char *req_txt = NULL;
+	struct buf req_txt = BUF_INIT;
+	const char *served = "provider";
 	enum wr_failure over;
 	uint64_t t0 = os_mono_ns();
 	int rc;
@@ -278,14 +264,6 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 		engine_event(e, WR_EV_STEP_END, idx, over, why, 0);
 		goto out;
 	}
-	if ((rc = provider_for(e, s->model_index, &ops, err)) < 0)
-		goto out;
-	req_txt = request_json(m, system.data, prompt.data);
-	if (!req_txt) {
-		rc = err_set(err, WR_ENOMEM, "out of memory");
-		goto out;
-	}
-	hash_hex(req_txt, strlen(req_txt), req_hash);
 	memset(&req, 0, sizeof(req));
 	req.system = system.len ? system.data : NULL;
 	req.prompt = prompt.data;
@@ -293,18 +271,25 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 	req.seed = e->run.seed;
 	req.call_index = e->run.calls;
 	req.attempt = 1;
-	if ((rc = ops->complete(e->prov_state[s->model_index], &req, &resp, err)) < 0)
+	if ((rc = record_request(m, &req, &req_txt, err)) < 0)
 		goto out;
-	resp.cost_usd = ((double)resp.tokens_in * m->price_in +
-	                 (double)resp.tokens_out * m->price_out) / 1e6;
-	rc = record(e, idx, m, ops, req_hash, req_txt, &resp,
+	hash_hex(req_txt.data, req_txt.len, req_hash);
+	if ((rc = exchange_serve(e, m, req_hash, &resp, &served, err)) < 0)
+		goto out;
+	if (rc == 0) {
+		if ((rc = provider_for(e, s->model_index, &ops, err)) < 0 ||
+		    (rc = ops->complete(e->prov_state[s->model_index], &req, &resp, err)) < 0)
+			goto out;
+		resp.cost_usd = exchange_cost(e, m, &resp);
+	}
+	rc = record(e, idx, m, served, req_hash, req_txt.data, &resp,
 	            (double)(os_mono_ns() - t0) / 1e9, err);
 	if (rc == 0)
 		engine_event(e, WR_EV_STEP_END, idx, resp.failure,
 		             resp.failure ? resp.detail : "candidate",
 		             (double)(os_mono_ns() - t0) / 1e9);
 out:
-	free(req_txt);
+	buf_release(&req_txt);
 	model_response_release(&resp);
 	buf_release(&system);
 	buf_release(&prompt);

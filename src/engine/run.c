@@ -269,6 +269,7 @@ static void engine_release(struct engine *e)
 		}
 	}
 	free(e->prov_state);
+	prices_free(e->prices);
 	free(e->status);
 	free(e->checks_of);
 	json_decref(e->inputs);
@@ -295,7 +296,7 @@ static int engine_init(struct engine *e, struct store *st, const struct spec_flo
 	for (size_t i = 0; i < flow->n_steps; i++)
 		if (flow->steps[i].kind == STEP_CHECK)
 			e->checks_of[flow->steps[i].of_index]++;
-	return 0;
+	return exchange_init(e, err);
 }
 
 static void fill_result(const struct engine *e, struct wr_run_result *res)
@@ -334,12 +335,19 @@ static void make_run_id(char id[WR_ID_MAX])
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, r[0], r[1], r[2]);
 }
 
+/* The meta key that remembers which run a replay answers from, so that a
+ * resumed replay still asks no model. */
+static void replay_key(const char *run_id, char *key, size_t size)
+{
+	snprintf(key, size, "replay_of:%s", run_id);
+}
+
 /* The run row and a pending row per step, in one transaction. */
 static int run_create(struct engine *e, struct wr_err *err)
 {
 	const struct spec_flow *flow = e->flow;
 	struct store_run *r = &e->run;
-	char *inputs = NULL, evidence[256];
+	char *inputs = NULL, evidence[256], key[WR_ID_MAX + 16];
 	int rc;
 
 	make_run_id(r->id);
@@ -363,6 +371,9 @@ static int run_create(struct engine *e, struct wr_err *err)
 	    (rc = store_blob_put(e->st, inputs, strlen(inputs), r->inputs_blob, err)) < 0 ||
 	    (rc = store_run_insert(e->st, r, err)) < 0)
 		goto fail;
+	replay_key(r->id, key, sizeof(key));
+	if (e->replay_id[0] && (rc = store_meta_set(e->st, key, e->replay_id, err)) < 0)
+		goto fail;
 	for (size_t i = 0; i < flow->n_steps; i++)
 		if ((rc = engine_step_put(e, (int)i, "pending", WR_FAIL_NONE, NULL, NULL, 0, 0,
 		                          err)) < 0)
@@ -382,24 +393,67 @@ out:
 	return rc;
 }
 
+/* A replay's defaults: the recorded run's seed, unless the caller gave one. */
+static int replay_params(struct store *st, struct wr_run_params *p, struct wr_err *err)
+{
+	struct store_run run;
+	char id[WR_ID_MAX];
+	int rc;
+
+	if (!p->replay_run)
+		return 0;
+	if ((rc = store_run_find(st, p->replay_run, id, err)) < 0 ||
+	    (rc = store_run_get(st, id, &run, err)) < 0)
+		return err_wrap(err, "--replay");
+	if (!p->has_seed) {
+		p->seed = run.seed;
+		p->has_seed = 1;
+	}
+	return 0;
+}
+
+/* The recorded run's inputs, for a replay given none. */
+static int replay_inputs(struct engine *e, struct wr_err *err)
+{
+	struct store_run run;
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if ((rc = store_run_get(e->st, e->replay_id, &run, err)) < 0 ||
+	    (rc = store_blob_get_verified(e->st, run.inputs_blob, &b, err)) < 0)
+		goto out;
+	e->inputs = json_loadb(b.data, b.len, 0, NULL);
+	if (!json_is_object(e->inputs))
+		rc = err_set(err, WR_ESTORE, "run %s: stored inputs are not a JSON object",
+		             e->replay_id);
+out:
+	buf_release(&b);
+	return rc;
+}
+
 int wr_run_start(struct wr_store *store, const struct wr_flow *flow,
                  const struct wr_run_params *params, struct wr_run_result *res,
                  struct wr_err *err)
 {
-	struct wr_run_params dflt = wr_run_default_params();
+	struct wr_run_params p = wr_run_default_params();
 	struct engine e;
 	int rc;
 
+	memset(&e, 0, sizeof(e));
 	if (!store || !flow || !res)
 		return err_set(err, WR_EINVAL, "wr_run_start: store, flow and res are required");
 	memset(res, 0, sizeof(*res));
-	if (!params)
-		params = &dflt;
-	if ((rc = engine_init(&e, (struct store *)store, flow->spec, params, res, err)) < 0)
+	if (params)
+		p = *params;
+	if ((rc = replay_params((struct store *)store, &p, err)) < 0)
+		return rc;
+	if ((rc = engine_init(&e, (struct store *)store, flow->spec, &p, res, err)) < 0)
 		goto out;
-	if ((rc = inputs_build(flow->spec, params, &e.inputs, err)) < 0)
-		goto out;
-	if ((rc = run_create(&e, err)) < 0)
+	if (e.replay_id[0] && !p.n_inputs)
+		rc = replay_inputs(&e, err);
+	else
+		rc = inputs_build(flow->spec, &p, &e.inputs, err);
+	if (rc < 0 || (rc = run_create(&e, err)) < 0)
 		goto out;
 	rc = execute(&e, res, err);
 out:
@@ -416,7 +470,7 @@ int wr_run_resume(struct wr_store *store, const char *run_id,
 	struct spec_flow *flow = NULL;
 	struct buf bytes = BUF_INIT;
 	struct store_run run;
-	char id[WR_ID_MAX];
+	char id[WR_ID_MAX], key[WR_ID_MAX + 16];
 	struct engine e;
 	json_error_t je;
 	int rc;
@@ -452,6 +506,10 @@ int wr_run_resume(struct wr_store *store, const char *run_id,
 		goto out;
 	e.run = run;
 	e.run.owner_pid = e.pid;
+	replay_key(id, key, sizeof(key));
+	if ((rc = store_meta_get(st, key, e.replay_id, sizeof(e.replay_id), err)) < 0 &&
+	    rc != WR_ENOTFOUND)
+		goto out;
 	e.seconds_before = run.seconds;
 	buf_reset(&bytes);
 	if ((rc = store_blob_get_verified(st, run.inputs_blob, &bytes, err)) < 0)

@@ -8,6 +8,8 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/os.h"
+#include "prices_data.h"
 
 struct price {
 	const char *model;
@@ -81,45 +83,59 @@ static int load_entries(struct prices *p, struct fy_node *models, const char *pa
 	return 0;
 }
 
-int prices_load(const char *path, struct prices **out, struct wr_err *err)
+int prices_load_bytes(const char *name, const char *bytes, size_t len,
+                      struct prices **out, struct wr_err *err)
 {
 	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_DOC };
 	struct fy_document *doc = NULL;
 	struct fy_node *root, *models;
 	struct prices *p = calloc(1, sizeof(*p));
-	FILE *f = NULL;
 	int rc = WR_ENOMEM;
 
 	*out = NULL;
 	if (!p)
 		return err_set(err, rc, "out of memory");
 	arena_init(&p->arena, 0);
-	if (!(f = fopen(path, "r"))) {
-		rc = err_set(err, WR_EIO, "%s: cannot open", path);
-		goto out;
-	}
-	if (!(doc = fy_document_build_from_fp(&cfg, f))) {
-		rc = err_set(err, WR_ESPEC, "%s: not valid YAML", path);
+	if (!(doc = fy_document_build_from_string(&cfg, bytes, len))) {
+		rc = err_set(err, WR_ESPEC, "%s: not valid YAML", name);
 		goto out;
 	}
 	root = fy_document_root(doc);
 	models = root && fy_node_is_mapping(root)
 	         ? fy_node_mapping_lookup_by_string(root, "models", FY_NT) : NULL;
 	if (!models || !fy_node_is_mapping(models)) {
-		rc = err_set(err, WR_ESPEC, "%s: needs a 'models' mapping", path);
+		rc = err_set(err, WR_ESPEC, "%s: needs a 'models' mapping", name);
 		goto out;
 	}
-	if ((rc = load_entries(p, models, path, err)) < 0)
+	if ((rc = load_entries(p, models, name, err)) < 0)
 		goto out;
 	*out = p;
 	p = NULL;
 	rc = 0;
 out:
 	fy_document_destroy(doc);
-	if (f)
-		fclose(f);
 	prices_free(p);
 	return rc;
+}
+
+int prices_load(const char *path, struct prices **out, struct wr_err *err)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = os_read_file(path, 16 << 20, &b, err)) < 0)
+		rc = err_wrap(err, "price table");
+	else
+		rc = prices_load_bytes(path, b.data, b.len, out, err);
+	buf_release(&b);
+	return rc;
+}
+
+int prices_load_builtin(struct prices **out, struct wr_err *err)
+{
+	return prices_load_bytes("data/prices.yaml (built in)", prices_builtin,
+	                         sizeof(prices_builtin) - 1, out, err);
 }
 
 void prices_free(struct prices *p)

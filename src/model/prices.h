@@ -17,6 +17,11 @@ struct prices;
 /* Loads path. Errors name the file and line: WR_EIO, WR_ESPEC (bad
  * entries), WR_ENOMEM. *out is the caller's (prices_free). */
 int prices_load(const char *path, struct prices **out, struct wr_err *err);
+/* The same from bytes in memory; name is used in messages. */
+int prices_load_bytes(const char *name, const char *bytes, size_t len,
+                      struct prices **out, struct wr_err *err);
+/* The table shipped in data/prices.yaml, compiled in. */
+int prices_load_builtin(struct prices **out, struct wr_err *err);
 void prices_free(struct prices *p);
 
 /* The price of model: its exact entry, else the longest entry that is a

@@ -10,9 +10,10 @@ static const struct provider_ops *const providers[] = {
 	&provider_openai,
 	&provider_anthropic,
 	&provider_command,
+	&provider_replay,
 };
 
-static const char *const names[] = { "script", "openai", "anthropic", "command", NULL };
+static const char *const names[] = { "script", "openai", "anthropic", "command", "replay", NULL };
 
 const struct provider_ops *provider_find(const char *name)
 {

@@ -308,8 +308,10 @@ static void walk_inputs(struct ld *ld, const struct ld_kv *top)
 /* --- models --- */
 
 static const char *const model_keys[] = {
-	"provider", "model", "file", "temperature", "top_p", "max_tokens", "seed", "price",
-	"base_url", "api_key_env", "timeout", "options", NULL
+	"provider", "model", "file", "temperature", "top_p", "max_tokens", "seed", "stop",
+	"price", "base_url", "api_key_env", "timeout", "connect_timeout", "max_attempts",
+	"backoff_ms", "backoff_max_ms", "max_concurrency", "rpm", "tpm",
+	"max_response_bytes", "cache", "command", "max_output_bytes", "options", NULL
 };
 static const char *const price_keys[] = { "input", "output", NULL };
 
@@ -404,6 +406,77 @@ static void walk_price(struct ld *ld, const struct ld_kv *top, struct spec_model
 	}
 }
 
+/* stop: one string or a list of at most max non-empty strings (command:
+ * any number, at least one). */
+static void walk_strings(struct ld *ld, const struct ld_kv *kv, size_t max, const char *what)
+{
+	struct fy_node *c;
+	void *it = NULL;
+	const char *s;
+	size_t len, n = 0;
+
+	if (ld_is_alias(kv->v))
+		return;
+	if (kv->v && fy_node_is_sequence(kv->v)) {
+		while ((c = fy_node_sequence_iterate(kv->v, &it)) != NULL) {
+			s = fy_node_is_scalar(c) ? ld_scalar(ld, c, &len) : NULL;
+			if (!s || ld_is_null(c) || !len || ++n > max) {
+				ld_problem(ld, ld_pos(c, kv->vpos), "%s", what);
+				return;
+			}
+		}
+		if (!n)
+			ld_problem(ld, kv->vpos, "%s", what);
+		return;
+	}
+	s = kv->v && fy_node_is_scalar(kv->v) ? ld_scalar(ld, kv->v, &len) : NULL;
+	if (!s || ld_is_null(kv->v) || !len)
+		ld_problem(ld, kv->vpos, "%s", what);
+}
+
+/* Transport and cache settings the HTTP providers read (remote.h). */
+static int walk_transport(struct ld *ld, const struct ld_kv *kv)
+{
+	static const struct { const char *key; double min, max; const char *what; } nums[] = {
+		{ "connect_timeout", 0.001, 86400, "a positive number of seconds" },
+		{ "max_attempts", 1, 16, "an integer from 1 to 16" },
+		{ "backoff_ms", 0, 3600000, "a number of milliseconds (0 to 3600000)" },
+		{ "backoff_max_ms", 0, 3600000, "a number of milliseconds (0 to 3600000)" },
+		{ "max_concurrency", 1, 4096, "an integer from 1 to 4096" },
+		{ "rpm", 0, 1e9, "a non-negative number of requests per minute" },
+		{ "tpm", 0, 1e12, "a non-negative number of tokens per minute" },
+		{ "max_response_bytes", 1024, 1073741824.0, "a number of bytes (1024 to 1 GiB)" },
+		{ "max_output_bytes", 1, 1073741824.0, "a number of bytes (up to 1 GiB)" },
+	};
+	double d;
+	int b;
+
+	if (!strcmp(kv->key, "stop")) {
+		walk_strings(ld, kv, 4,
+		             "'stop' must be a non-empty string or a list of at most 4 of them");
+		return 1;
+	}
+	if (!strcmp(kv->key, "command")) {
+		walk_strings(ld, kv, (size_t)-1, "'command' must be a non-empty string (run by "
+		             "/bin/sh -c) or a list of them (argv)");
+		return 1;
+	}
+	if (!strcmp(kv->key, "cache")) {
+		ld_get_bool(ld, kv, &b);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(*nums); i++) {
+		if (strcmp(kv->key, nums[i].key))
+			continue;
+		if (ld_get_num(ld, kv, nums[i].min, nums[i].max, nums[i].what, &d) == 0 &&
+		    (!strcmp(kv->key, "max_attempts") || !strcmp(kv->key, "max_concurrency")) &&
+		    d != (double)(long long)d)
+			ld_problem(ld, kv->vpos, "'%s' must be %s", kv->key, nums[i].what);
+		return 1;
+	}
+	return 0;
+}
+
 static void walk_provider(struct ld *ld, const struct ld_kv *kv, struct spec_model *m)
 {
 	const char *const *names = provider_names();
@@ -430,7 +503,7 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 	long long v;
 	double d;
 	const char *s;
-	int has_provider = 0, has_file = 0;
+	int has_provider = 0, has_file = 0, has_command = 0;
 
 	m->name = top->key;
 	m->pos = top->kpos;
@@ -463,18 +536,37 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 			ld_get_int(ld, &kv, 0, "a non-negative integer", &v);
 		} else if (!strcmp(kv.key, "price")) {
 			walk_price(ld, &kv, m);
-		} else if (!strcmp(kv.key, "base_url") || !strcmp(kv.key, "api_key_env")) {
+		} else if (!strcmp(kv.key, "base_url")) {
+			if (ld_get_str(ld, &kv, 1, &s) == 0 && strncmp(s, "http://", 7) &&
+			    strncmp(s, "https://", 8))
+				ld_problem(ld, kv.vpos, "'base_url' must start with http:// or https://");
+		} else if (!strcmp(kv.key, "api_key_env")) {
 			ld_get_str(ld, &kv, 1, &s);
 		} else if (!strcmp(kv.key, "timeout")) {
 			ld_get_num(ld, &kv, 0.001, 86400, "a positive number of seconds", &d);
 		} else if (!strcmp(kv.key, "options")) {
 			ld_need_mapping(ld, &kv, "a mapping");
+		} else if (walk_transport(ld, &kv)) {
+			has_command |= !strcmp(kv.key, "command");
 		} else {
 			ld_unknown_key(ld, &kv, where, model_keys);
 		}
 	}
 	if (!has_provider)
 		ld_problem_missing(ld, top->v, top->kpos, "model '%.80s': missing 'provider'", m->name);
+	if (m->provider && (!strcmp(m->provider, "openai") || !strcmp(m->provider, "anthropic")) &&
+	    !m->model)
+		ld_problem_missing(ld, top->v, top->kpos,
+		           "model '%.80s': missing 'model' (the %s model id, like %s)", m->name,
+		           m->provider, !strcmp(m->provider, "openai") ? "gpt-4o-mini"
+		                                                       : "claude-sonnet-4-5");
+	if (m->provider && !strcmp(m->provider, "command") && !has_command)
+		ld_problem_missing(ld, top->v, top->kpos,
+		           "model '%.80s': missing 'command' (the program to run)", m->name);
+	if (m->provider && !strcmp(m->provider, "replay") && !has_file)
+		ld_problem_missing(ld, top->v, top->kpos,
+		           "model '%.80s': missing 'file' (the replay provider's cassette)",
+		           m->name);
 	if (m->provider && !strcmp(m->provider, "script") && !has_file)
 		ld_problem_missing(ld, top->v, top->kpos,
 		           "model '%.80s': missing 'file' (the script provider's responses file)",

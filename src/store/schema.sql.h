@@ -90,6 +90,31 @@ static const char store_schema_sql[] =
 "  detail TEXT NOT NULL,\n"
 "  PRIMARY KEY(run_id, call_index));\n"
 "CREATE INDEX IF NOT EXISTS calls_request ON calls(request_hash);\n"
+/* Added after version 1 shipped, by CREATE ... IF NOT EXISTS (older stores
+ * gain them on open): the whole answer of each call as a JSON blob, how it
+ * was served (provider, replay, cache), and each HTTP attempt. */
+"CREATE TABLE IF NOT EXISTS exchanges(\n"
+"  run_id TEXT NOT NULL REFERENCES runs(id),\n"
+"  call_index INTEGER NOT NULL,\n"
+"  request_hash TEXT NOT NULL,\n"
+"  record_blob TEXT NOT NULL REFERENCES blobs(hash),\n"
+"  served TEXT NOT NULL,\n"
+"  api_model TEXT NOT NULL DEFAULT '',\n"
+"  system_fingerprint TEXT NOT NULL DEFAULT '',\n"
+"  attempts INTEGER NOT NULL DEFAULT 0,\n"
+"  PRIMARY KEY(run_id, call_index));\n"
+"CREATE INDEX IF NOT EXISTS exchanges_request ON exchanges(request_hash);\n"
+"CREATE TABLE IF NOT EXISTS attempts(\n"
+"  run_id TEXT NOT NULL REFERENCES runs(id),\n"
+"  call_index INTEGER NOT NULL,\n"
+"  n INTEGER NOT NULL,\n"
+"  status INTEGER NOT NULL,\n"
+"  start_ms INTEGER NOT NULL,\n"
+"  latency_ms INTEGER NOT NULL,\n"
+"  retry_after_ms INTEGER NOT NULL,\n"
+"  wait_ms INTEGER NOT NULL,\n"
+"  error TEXT NOT NULL,\n"
+"  PRIMARY KEY(run_id, call_index, n));\n"
 /* Ship effects: the intent is committed before the effect, 'done' after. */
 "CREATE TABLE IF NOT EXISTS effects(\n"
 "  run_id TEXT NOT NULL REFERENCES runs(id),\n"
@@ -111,7 +136,10 @@ static const char store_schema_sql[] =
 "  evidence TEXT NOT NULL,\n"
 "  prev TEXT NOT NULL,\n"
 "  hash TEXT NOT NULL);\n"
-"CREATE INDEX IF NOT EXISTS ledger_run ON ledger(run_id, seq);\n"
+"CREATE INDEX IF NOT EXISTS ledger_run ON ledger(run_id, seq);\n";
+
+/* A second string: C keeps string literals under 4095 bytes. */
+static const char store_schema_keys_sql[] =
 /* Ed25519 public keys that signed ledger entries, by id (SHA-256 of the
  * raw key), and the signatures: entry seq -> key and base64 signature of
  * the entry's hash in hex. */

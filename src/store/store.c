@@ -74,6 +74,34 @@ static const char *const stmt_sql[S_COUNT_] = {
 		"INSERT OR REPLACE INTO calls(run_id, step_id, call_index, attempt, model, provider, "
 		"request_hash, response_hash, tokens_in, tokens_out, cost_usd, seconds, failure, "
 		"finish, detail) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+	[S_EXCH_PUT] =
+		"INSERT OR REPLACE INTO exchanges(run_id, call_index, request_hash, record_blob, "
+		"served, api_model, system_fingerprint, attempts) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+	[S_EXCH_COUNT] =
+		"SELECT count(*) FROM exchanges WHERE run_id = ?1 AND request_hash = ?2",
+	[S_EXCH_REPLAY] =
+		"SELECT x.record_blob, c.cost_usd FROM exchanges x JOIN calls c "
+		"ON c.run_id = x.run_id AND c.call_index = x.call_index "
+		"WHERE x.run_id = ?1 AND x.request_hash = ?2 ORDER BY x.call_index "
+		"LIMIT 1 OFFSET ?3",
+	[S_EXCH_CACHED] =
+		"SELECT x.record_blob, c.cost_usd FROM exchanges x JOIN calls c "
+		"ON c.run_id = x.run_id AND c.call_index = x.call_index "
+		"WHERE x.request_hash = ?1 AND c.failure = 'none' ORDER BY c.rowid DESC LIMIT 1",
+	[S_CALL_LIST] =
+		"SELECT c.run_id, c.step_id, c.call_index, c.attempt, c.model, c.provider, "
+		"c.request_hash, c.response_hash, c.tokens_in, c.tokens_out, c.cost_usd, c.seconds, "
+		"c.failure, c.finish, c.detail, coalesce(x.record_blob, ''), "
+		"coalesce(x.served, ''), coalesce(x.api_model, ''), "
+		"coalesce(x.system_fingerprint, ''), coalesce(x.attempts, 0) FROM calls c "
+		"LEFT JOIN exchanges x ON x.run_id = c.run_id AND x.call_index = c.call_index "
+		"WHERE c.run_id = ?1 ORDER BY c.call_index",
+	[S_ATTEMPT_PUT] =
+		"INSERT OR REPLACE INTO attempts(run_id, call_index, n, status, start_ms, latency_ms, "
+		"retry_after_ms, wait_ms, error) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	[S_ATTEMPT_LIST] =
+		"SELECT run_id, call_index, n, status, start_ms, latency_ms, retry_after_ms, wait_ms, "
+		"error FROM attempts WHERE run_id = ?1 ORDER BY call_index, n",
 	[S_EFFECT_PUT] =
 		"INSERT OR REPLACE INTO effects(run_id, step_id, target, append, offset, hash, status) "
 		"VALUES(?1,?2,?3,?4,?5,?6,?7)",
@@ -195,6 +223,8 @@ static int st_setup(struct store *st, struct wr_err *err)
 	                  NULL, NULL, &msg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(st->db, store_schema_sql, NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(st->db, store_schema_keys_sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		err_set(err, WR_ESTORE, "%s: %s", st->path, msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);

@@ -154,6 +154,55 @@ struct store_call {
 
 int store_call_put(struct store *st, const struct store_call *c, struct wr_err *err);
 
+/* How a call was answered (src/store/exchanges.c): the response record (a
+ * blob, record.h), how it was served and what the server said of itself. */
+struct store_exchange {
+	char run_id[WR_ID_MAX];
+	int64_t call_index;
+	char request_hash[HASH_HEX];
+	char record_blob[HASH_HEX];
+	char served[16];             /* provider, replay, cache */
+	char api_model[64];          /* the model as the server named it */
+	char system_fingerprint[64];
+	int attempts;                /* HTTP attempts (0 for local providers) */
+};
+
+/* One HTTP attempt of a call. Times in milliseconds. */
+struct store_attempt {
+	char run_id[WR_ID_MAX];
+	int64_t call_index;
+	int n;                       /* 1-based */
+	int status;                  /* HTTP status, 0 when no answer came */
+	int64_t start_ms, latency_ms, retry_after_ms, wait_ms;
+	char error[64];              /* transport error, or "" */
+};
+
+int store_exchange_put(struct store *st, const struct store_exchange *x,
+                       struct wr_err *err);
+int store_attempt_put(struct store *st, const struct store_attempt *a,
+                      struct wr_err *err);
+/* How many exchanges of run_id asked request_hash. */
+int store_exchange_count(struct store *st, const char *run_id, const char *request_hash,
+                         int64_t *n, struct wr_err *err);
+/* The record blob and charged cost of the nth (0-based, by call order)
+ * exchange of run_id that asked request_hash; WR_ENOTFOUND when none. */
+int store_exchange_replay(struct store *st, const char *run_id, const char *request_hash,
+                          int64_t nth, char record_blob[HASH_HEX], double *cost_usd,
+                          struct wr_err *err);
+/* The newest successful exchange of any run that asked request_hash;
+ * WR_ENOTFOUND when none. */
+int store_exchange_cached(struct store *st, const char *request_hash,
+                          char record_blob[HASH_HEX], struct wr_err *err);
+/* Calls fn for each call of run_id in order, with its exchange (zeroed for
+ * calls recorded before exchanges were). */
+int store_calls_each(struct store *st, const char *run_id,
+                     int (*fn)(void *ud, const struct store_call *c,
+                               const struct store_exchange *x),
+                     void *ud, struct wr_err *err);
+int store_attempts_each(struct store *st, const char *run_id,
+                        int (*fn)(void *ud, const struct store_attempt *a), void *ud,
+                        struct wr_err *err);
+
 struct store_effect {
 	char run_id[WR_ID_MAX];
 	char step_id[WR_ID_MAX];

@@ -65,3 +65,19 @@ TEST(prices_bad_file_names_the_line)
 	EXPECT(p == NULL);
 	EXPECT_INT(prices_load("/nonexistent/prices.yaml", &p, &err), WR_EIO);
 }
+
+TEST(prices_builtin_table_is_the_shipped_file)
+{
+	struct prices *p = NULL;
+	struct wr_err err;
+	double in, out;
+
+	REQUIRE(prices_load_builtin(&p, &err) == 0);
+	EXPECT_INT(prices_lookup(p, "gpt-4o-mini", &in, &out), 0);
+	EXPECT(in == 0.15 && out == 0.60);
+	EXPECT_INT(prices_lookup(p, "claude-sonnet-4-5-20250929", &in, &out), 0);
+	prices_free(p);
+	EXPECT_INT(prices_load_bytes("x.yaml", "models: [1]", 11, &p, &err), WR_ESPEC);
+	EXPECT_CONTAINS(err.msg, "x.yaml");
+	EXPECT_INT(prices_load("no/such/prices.yaml", &p, &err), WR_EIO);
+}

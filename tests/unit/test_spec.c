@@ -603,3 +603,47 @@ TEST(spec_single_quoted_scalars)
 	EXPECT_STR(f->steps[0].prompt, "say '{{contract}}'");
 	spec_free(f);
 }
+
+TEST(spec_model_options_for_the_http_providers)
+{
+	struct spec_flow *f = NULL;
+	struct problems p;
+	const char *text =
+		"contract: {purpose: p}\n"
+		"models:\n"
+		"  m:\n"
+		"    provider: openai\n"
+		"    model: gpt-4o-mini\n"
+		"    base_url: http://127.0.0.1:8080/v1\n"
+		"    temperature: 0.2\n"
+		"    top_p: 0.9\n"
+		"    max_tokens: 64\n"
+		"    seed: 7\n"
+		"    stop: [END, STOP]\n"
+		"    timeout: 30\n"
+		"    connect_timeout: 2\n"
+		"    max_attempts: 3\n"
+		"    backoff_ms: 100\n"
+		"    backoff_max_ms: 1000\n"
+		"    max_concurrency: 8\n"
+		"    rpm: 60\n"
+		"    tpm: 100000\n"
+		"    max_response_bytes: 65536\n"
+		"    cache: true\n"
+		"    price: {input: 1, output: 2}\n"
+		"  local: {provider: command, command: \"cat\", max_output_bytes: 1024}\n"
+		"steps:\n"
+		"  - {id: a, kind: generate, model: m, prompt: hi}\n"
+		"  - {id: b, kind: generate, model: local, prompt: hi}\n";
+
+	REQUIRE(load_text("http.yaml", text, &p, &f) == 0);
+	EXPECT_INT(p.n, 0);
+	REQUIRE(f->n_models == 2);
+	EXPECT_CONTAINS(f->models[0].options, "\"cache\":true");
+	EXPECT_CONTAINS(f->models[0].options, "\"stop\":[\"END\",\"STOP\"]");
+	EXPECT_CONTAINS(f->models[0].options, "\"max_attempts\":3");
+	EXPECT(f->models[0].temperature == 0.2);
+	EXPECT_INT(f->models[0].max_tokens, 64);
+	EXPECT(f->models[0].price_out == 2);
+	spec_free(f);
+}
