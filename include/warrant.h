@@ -364,11 +364,11 @@ WR_API int wr_run_checks(struct wr_store *store, const char *run_id,
 
 /* A span of a run's trace. The run is span 1 (parent 0); its steps are
  * its children; a generate step's model calls and a check step's checks
- * are the step's children. Derived from the stored records: nothing more
+ * are the step's children, and a remote call's HTTP attempts the call's. Derived from the stored records: nothing more
  * is written while a run executes. */
 struct wr_span {
 	int id, parent;
-	char kind[16];               /* run, step, call, check */
+	char kind[16];               /* run, step, call, attempt, check */
 	char step_kind[16];          /* for a step: generate, check, approve, ship */
 	char name[160];              /* workflow name, step id, "call 1 attempt 2", "#1 json" */
 	char status[16];             /* a run's status; a step's; ok or failed */

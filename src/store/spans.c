@@ -19,6 +19,9 @@ static const char calls_sql[] =
 	"SELECT call_index, attempt, model, provider, tokens_in, tokens_out, cost_usd, "
 	"seconds, failure, finish, detail, response_hash "
 	"FROM calls WHERE run_id = ?1 AND step_id = ?2 ORDER BY call_index, attempt";
+static const char attempts_sql[] =
+	"SELECT n, status, start_ms, latency_ms, error FROM attempts "
+	"WHERE run_id = ?1 AND call_index = ?2 ORDER BY n";
 static const char busy_sql[] =
 	"SELECT (SELECT coalesce(sum(seconds), 0) FROM calls WHERE run_id = ?1 AND step_id = ?2)"
 	" + (SELECT coalesce(sum(seconds), 0) FROM checks WHERE run_id = ?1 AND step_id = ?2)";
@@ -50,6 +53,38 @@ static int prepare(struct store *st, const char *sql, sqlite3_stmt **s, struct w
 	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
 		return st_fail(st, err, "reading a trace");
 	return 0;
+}
+
+/* The HTTP attempts of a call to a remote model, placed where they began
+ * within the call (rate-limit waits and backoff between them). */
+static int attempt_spans(struct store *st, const char *run_id, int64_t call_index,
+                         const struct wr_span *call, struct emit *e, struct wr_err *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, attempts_sql, -1, &q, NULL) != SQLITE_OK)
+		return st_fail(st, err, "reading a trace");
+	st_text(q, 1, run_id);
+	sqlite3_bind_int64(q, 2, call_index);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct wr_span s;
+		int status = sqlite3_column_int(q, 1);
+
+		memset(&s, 0, sizeof(s));
+		s.parent = call->id;
+		snprintf(s.kind, sizeof(s.kind), "attempt");
+		st_col(q, 4, s.detail, sizeof(s.detail));
+		snprintf(s.name, sizeof(s.name), "HTTP attempt %d: %d", sqlite3_column_int(q, 0),
+		         status);
+		snprintf(s.status, sizeof(s.status), "%s",
+		         status >= 200 && status < 300 ? "ok" : "failed");
+		s.start_us = call->start_us + sqlite3_column_int64(q, 2) * 1000;
+		s.end_us = s.start_us + sqlite3_column_int64(q, 3) * 1000;
+		emit(e, &s);
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading a trace");
 }
 
 /* The model calls of a generate step, one after another from start. */
@@ -88,6 +123,8 @@ static int call_spans(struct store *st, sqlite3_stmt *q, const char *run_id,
 			snprintf(s.detail, sizeof(s.detail), "finish: %s", tmp[0] ? tmp : "-");
 		st_col(q, 11, s.artifact, sizeof(s.artifact));
 		emit(e, &s);
+		if (attempt_spans(st, run_id, sqlite3_column_int64(q, 0), &s, e, err) < 0)
+			return WR_ESTORE;
 	}
 	return rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading a trace");
 }

@@ -50,6 +50,23 @@ ms=$(sqlite3 :memory: "SELECT (json_extract(v, '\$[2].end_us') - json_extract(v,
 [ "$ms" -ge 20000 ] && ok "the call lasted its scripted 20 ms ($ms us)" || fail "call lasted $ms us"
 expect_exit 2 "an unknown run" -- "$WARRANT" trace nope
 
+# A remote model's HTTP attempts are spans of the call.
+"$build/mockllm" > mock.port &
+mpid=$!
+for _ in $(seq 50); do [ -s mock.port ] && break; sleep 0.1; done
+cat > r.yaml <<YAML
+name: retried
+contract: {purpose: be retried}
+models: {m: {provider: openai, model: gpt-4o-mini, base_url: "http://127.0.0.1:$(cat mock.port)/v1", backoff_ms: 10}}
+steps:
+  - {id: g, kind: generate, model: m, prompt: "hi [mock:status=429,fail=2]"}
+YAML
+OPENAI_API_KEY=k "$WARRANT" run r.yaml -q >/dev/null 2>&1
+kill $mpid; wait $mpid 2>/dev/null
+expect_exit 0 "trace a retried call" -- "$WARRANT" trace last
+expect_out "^      HTTP attempt 1: 429 .*failed" "the first attempt, refused"
+expect_out "^      HTTP attempt 3: 200 " "the third, answered"
+
 # --- OTLP export ---
 expect_exit 1 "a collector that is down fails the export, not the run" -- \
 	"$WARRANT" trace "$good" --otlp http://127.0.0.1:9/v1/traces
