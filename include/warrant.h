@@ -218,6 +218,9 @@ struct wr_run_params {
 	/* A price table (YAML, as data/prices.yaml) to use instead of the one
 	 * built in; NULL: $WARRANT_PRICES, else the built-in table. */
 	const char *prices_path;
+	/* Stop before the first approve or ship step, leaving the run resumable
+	 * (status running): evaluations judge artifacts without effects. */
+	int stop_before_effects;
 };
 WR_API struct wr_run_params wr_run_default_params(void);
 
@@ -457,6 +460,51 @@ WR_API int wr_retrieve(struct wr_store *store, const char *query, int top_k,
  * JSON with as_json; the caller's, to free(). */
 WR_API int wr_why(struct wr_store *store, const char *ref, int as_json, char **out,
                   struct wr_err *err);
+
+/* --- evals (src/eval/) --- */
+
+/* A suite of cases for a workflow (YAML; see docs/eval.md). Problems are
+ * reported as file:line:col: message (WR_ESPEC). */
+struct wr_suite;
+WR_API int wr_suite_load(const char *path, struct wr_suite **out, struct wr_err *err);
+WR_API void wr_suite_free(struct wr_suite *s);
+
+struct wr_eval_params {
+	const char *store_path;      /* NULL: .warrant/eval.db beside the suite */
+	int concurrency;             /* runs at once; 0: the suite's */
+	int repeats;                 /* 0: the suite's */
+	int cache;                   /* answer repeated requests from recorded exchanges */
+	void (*on_progress)(void *ud, int done, int total);  /* from worker threads, serialized */
+	void *ud;
+};
+
+struct wr_eval_case {
+	char name[128];
+	int runs, passed;            /* passed: runs that met the case's expectation */
+	enum wr_failure failure;     /* the most frequent failure class, or NONE */
+	char example_run[WR_ID_MAX]; /* a run that missed, else any */
+};
+
+struct wr_eval_report {
+	char suite[128];
+	int cases, repeats, runs, passed;
+	double rate, lo, hi;         /* pass rate and its Wilson 95% interval */
+	double pass_at_1, pass_at_k; /* means over cases; k = repeats */
+	int flaky;                   /* cases with mixed outcomes */
+	int by_failure[WR_FAIL_COUNT_];
+	double threshold;            /* 0: none */
+	int threshold_met;           /* lo >= threshold */
+	int64_t tokens_in, tokens_out, calls;
+	double cost_usd, seconds;
+	struct wr_eval_case *case_results;  /* cases of them */
+};
+
+/* Runs every case `repeats` times through the suite's workflow (each run
+ * seeded by its place in the suite, stopped before any approve or ship
+ * step) and reports the statistics. */
+WR_API int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
+                   struct wr_eval_report **out, struct wr_err *err);
+WR_API void wr_eval_report_free(struct wr_eval_report *r);
 
 /* A failed run, for failure reports. */
 struct wr_failure_row {

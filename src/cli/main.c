@@ -10,6 +10,7 @@ static const struct cli_cmd commands[] = {
 	{ "resume", cmd_resume, "continue a run from its last committed state" },
 	{ "approve", cmd_approve, "approve an artifact waiting for a person" },
 	{ "reject", cmd_reject, "reject an artifact waiting for a person" },
+	{ "eval", cmd_eval, "run a suite of cases and report pass rates with intervals" },
 	{ "runs", cmd_runs, "list runs" },
 	{ "show", cmd_show, "show a run: status, failure class, steps, checks" },
 	{ "why", cmd_why, "an artifact's chain of custody: inputs, prompt, model, checks, approvals" },

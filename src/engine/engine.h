@@ -36,6 +36,7 @@ struct engine {
 	struct buf scratch;           /* reused by each step */
 	struct prices *prices;        /* the price table, loaded at start */
 	char replay_id[WR_ID_MAX];    /* the run whose record answers calls, or "" */
+	int stopped_before_effects;   /* p->stop_before_effects stopped the run */
 };
 
 /* --- run.c --- */

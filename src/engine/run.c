@@ -219,6 +219,12 @@ static int drive(struct engine *e, struct wr_err *err)
 		}
 		if (e->p->max_steps && ran >= e->p->max_steps)
 			break;
+		/* Evaluations judge the artifacts and stop short of any effect. */
+		if (e->p->stop_before_effects && (e->flow->steps[i].kind == STEP_SHIP ||
+		                                  e->flow->steps[i].kind == STEP_APPROVE)) {
+			e->stopped_before_effects = 1;
+			break;
+		}
 		if (budget_after(e, why, sizeof(why)) != WR_FAIL_NONE) {
 			if ((rc = store_begin(e->st, err)) < 0)
 				return rc;
@@ -237,7 +243,8 @@ static int drive(struct engine *e, struct wr_err *err)
 			return rc;
 		ran++;
 	}
-	if (e->run.status == WR_RUN_RUNNING && !(e->p->max_steps && ran >= e->p->max_steps)) {
+	if (e->run.status == WR_RUN_RUNNING && !(e->p->max_steps && ran >= e->p->max_steps) &&
+	    !e->stopped_before_effects) {
 		int all_done = 1;
 
 		for (size_t i = 0; i < e->flow->n_steps; i++)

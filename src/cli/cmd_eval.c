@@ -1,0 +1,247 @@
+/* cmd_eval.c: warrant eval SUITE.yaml: a workflow over many cases, with
+ * statistics that respect output that varies. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+	"usage: warrant eval SUITE.yaml [options]\n"
+	"\n"
+	"Runs every case of the suite through its workflow, `repeats` times each,\n"
+	"stopping each run before any approve or ship step, and reports the pass\n"
+	"rate with its 95% (Wilson) interval, pass@1 and pass@k, flaky cases and\n"
+	"the failure classes. Exit 0 when the interval's lower bound reaches the\n"
+	"suite's threshold (or, without one, when every run met its case's\n"
+	"expectation), 3 when not, 2 for a bad suite.\n"
+	"\n"
+	"options:\n"
+	"  -n, --repeats N        runs per case (default: the suite's, else 1)\n"
+	"  -j, --concurrency N    runs at once (default: the suite's, else 1)\n"
+	"      --cache            answer repeated model requests from recorded exchanges\n"
+	"      --json             the report as JSON\n"
+	"      --junit FILE       also write a JUnit XML report (one test per case)\n"
+	"      --store PATH       where the runs go (default: .warrant/eval.db beside the suite)\n"
+	"  -h, --help             this help\n";
+
+struct progress {
+	int tty;
+	double t0;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_progress(void *ud, int done, int total)
+{
+	struct progress *p = ud;
+	double spent = now() - p->t0, eta = done ? spent * (total - done) / done : 0;
+	int width = 30, filled = total ? width * done / total : width;
+
+	if (!p->tty)
+		return;
+	fprintf(stderr, "\r[%.*s%*s] %d/%d  %3d%%  ETA %.0fs ", filled,
+	        "##############################", width - filled, "", done, total,
+	        total ? 100 * done / total : 100, eta);
+	if (done == total)
+		fputs("\r\033[K", stderr);
+}
+
+static void xml(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+				fputc(*s, f);
+		}
+	}
+}
+
+static int write_junit(const char *path, const struct wr_eval_report *r)
+{
+	FILE *f = fopen(path, "w");
+	int failures = 0;
+
+	if (!f)
+		return -1;
+	for (int i = 0; i < r->cases; i++)
+		failures += r->case_results[i].passed < r->case_results[i].runs;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"");
+	xml(f, r->suite);
+	fprintf(f, "\" tests=\"%d\" failures=\"%d\" time=\"%.3f\">\n", r->cases, failures,
+	        r->seconds);
+	for (int i = 0; i < r->cases; i++) {
+		const struct wr_eval_case *c = &r->case_results[i];
+
+		fprintf(f, "  <testcase classname=\"");
+		xml(f, r->suite);
+		fprintf(f, "\" name=\"");
+		xml(f, c->name);
+		fprintf(f, "\">");
+		if (c->passed < c->runs) {
+			fprintf(f, "<failure message=\"%d of %d runs met the expectation; %s; e.g. run ",
+			        c->passed, c->runs, wr_failure_name(c->failure));
+			xml(f, c->example_run);
+			fprintf(f, "\"/>");
+		}
+		fprintf(f, "</testcase>\n");
+	}
+	fprintf(f, "</testsuite>\n");
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static void print_json(const struct wr_eval_report *r)
+{
+	printf("{\"suite\":");
+	cli_json_str(stdout, r->suite);
+	printf(",\"cases\":%d,\"repeats\":%d,\"runs\":%d,\"passed\":%d,\"pass_rate\":%.6f,"
+	       "\"ci95\":[%.6f,%.6f],\"pass_at_1\":%.6f,\"pass_at_k\":%.6f,\"flaky\":%d,"
+	       "\"threshold\":%.6f,\"threshold_met\":%s,\"calls\":%" PRId64 ",\"tokens_in\":%"
+	       PRId64 ",\"tokens_out\":%" PRId64 ",\"cost_usd\":%.6f,\"seconds\":%.3f,"
+	       "\"failures\":{", r->cases, r->repeats, r->runs, r->passed, r->rate, r->lo,
+	       r->hi, r->pass_at_1, r->pass_at_k, r->flaky, r->threshold,
+	       r->threshold_met ? "true" : "false", r->calls, r->tokens_in, r->tokens_out,
+	       r->cost_usd, r->seconds);
+	for (int f = 1, first = 1; f < WR_FAIL_COUNT_; f++) {
+		if (!r->by_failure[f])
+			continue;
+		printf("%s\"%s\":%d", first ? "" : ",", wr_failure_name((enum wr_failure)f),
+		       r->by_failure[f]);
+		first = 0;
+	}
+	printf("},\"case_results\":[");
+	for (int i = 0; i < r->cases; i++) {
+		const struct wr_eval_case *c = &r->case_results[i];
+
+		printf("%s{\"name\":", i ? "," : "");
+		cli_json_str(stdout, c->name);
+		printf(",\"runs\":%d,\"passed\":%d,\"failure\":\"%s\",\"example_run\":\"%s\"}",
+		       c->runs, c->passed, wr_failure_name(c->failure), c->example_run);
+	}
+	printf("]}\n");
+}
+
+static void print_text(const struct wr_eval_report *r)
+{
+	const char *red = cli_color(stdout, "\033[31m"), *off = cli_color(stdout, "\033[0m");
+	int any = 0;
+
+	printf("suite %s: %d cases x %d = %d runs in %.2f s; %" PRId64 " model calls, %" PRId64
+	       " -> %" PRId64 " tokens, $%.6f\n", r->suite, r->cases, r->repeats, r->runs,
+	       r->seconds, r->calls, r->tokens_in, r->tokens_out, r->cost_usd);
+	printf("pass rate %.1f%% (%d/%d), 95%% interval %.1f%%..%.1f%%; pass@1 %.3f, pass@%d "
+	       "%.3f; %d flaky case%s\n", 100 * r->rate, r->passed, r->runs, 100 * r->lo,
+	       100 * r->hi, r->pass_at_1, r->repeats, r->pass_at_k, r->flaky,
+	       r->flaky == 1 ? "" : "s");
+	printf("failures:");
+	for (int f = 1; f < WR_FAIL_COUNT_; f++)
+		if (r->by_failure[f]) {
+			printf("%s %s %d", any ? "," : "", wr_failure_name((enum wr_failure)f),
+			       r->by_failure[f]);
+			any = 1;
+		}
+	printf("%s\n\n%-32s %7s  %-18s %s\n", any ? "" : " none", "CASE", "MET", "FAILURE",
+	       "EXAMPLE RUN");
+	for (int i = 0; i < r->cases; i++) {
+		const struct wr_eval_case *c = &r->case_results[i];
+		int miss = c->passed < c->runs;
+
+		printf("%-32.32s %s%3d/%-3d%s  %-18s %s\n", c->name, miss ? red : "", c->passed,
+		       c->runs, off, c->failure ? wr_failure_name(c->failure) : "-", c->example_run);
+	}
+	if (r->threshold > 0)
+		printf("\nthreshold %.3f on the interval's lower bound (%.3f): %s\n", r->threshold,
+		       r->lo, r->threshold_met ? "met" : "NOT MET");
+}
+
+int cmd_eval(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "repeats", required_argument, NULL, 'n' },
+		{ "concurrency", required_argument, NULL, 'j' },
+		{ "cache", no_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "junit", required_argument, NULL, 'u' },
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wr_eval_params p = { 0 };
+	struct wr_eval_report *r = NULL;
+	struct wr_suite *suite = NULL;
+	struct progress pr = { 0, 0 };
+	struct wr_err err;
+	const char *junit = NULL;
+	char *end;
+	long v;
+	int c, rc, json = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "n:j:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+		case 'j':
+			v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > (c == 'n' ? 1000 : 256))
+				return cli_fail(WR_EXIT_USAGE, "--%s takes 1..%d, not '%s'",
+				                c == 'n' ? "repeats" : "concurrency", c == 'n' ? 1000 : 256,
+				                optarg);
+			*(c == 'n' ? &p.repeats : &p.concurrency) = (int)v;
+			break;
+		case 'c': p.cache = 1; break;
+		case 'J': json = 1; break;
+		case 'u': junit = optarg; break;
+		case 's': p.store_path = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default:
+			fputs(usage, stderr);
+			return cli_fail(WR_EXIT_USAGE, "unknown or incomplete option '%s'",
+			                argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(usage, stderr);
+		return cli_fail(WR_EXIT_USAGE, optind >= argc ? "which suite? give SUITE.yaml"
+		                                              : "one suite at a time");
+	}
+	if (wr_suite_load(argv[optind], &suite, &err) < 0)
+		return cli_fail(err.code == WR_EIO ? WR_EXIT_USAGE : cli_exit_for(err.code), "%s",
+		                err.msg);
+	pr.tty = isatty(STDERR_FILENO);
+	pr.t0 = now();
+	p.on_progress = on_progress;
+	p.ud = &pr;
+	if (wr_eval(suite, &p, &r, &err) < 0) {
+		rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
+		goto out;
+	}
+	if (json)
+		print_json(r);
+	else
+		print_text(r);
+	if (junit && write_junit(junit, r) < 0) {
+		rc = cli_fail(WR_EXIT_INTERNAL, "%s: cannot write", junit);
+		goto out;
+	}
+	rc = (r->threshold > 0 ? r->threshold_met : r->passed == r->runs) ? 0 : WR_EXIT_REJECTED;
+out:
+	wr_eval_report_free(r);
+	wr_suite_free(suite);
+	return rc;
+}

@@ -1,0 +1,242 @@
+/* eval.c: running a suite's cases through its workflow, many at once, and
+ * the statistics of the outcomes.
+ *
+ * Each case runs `repeats` times, each run with its own seed (recorded),
+ * and stops before the workflow's first approve or ship step: an eval
+ * judges artifacts and causes no effects. A run "passes" when every check
+ * it reached passed; a case's run meets its expectation when it passes
+ * (expect: pass) or fails (expect: fail, or with the class named). Runs go
+ * to their own store, so they can be shown and traced like any other. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/os.h"
+#include "eval/stats.h"
+#include "eval/suite.h"
+
+struct job_result {
+	int done, passed, met;
+	enum wr_failure failure;
+	char run_id[WR_ID_MAX];
+	int64_t tokens_in, tokens_out, calls;
+	double cost_usd;
+};
+
+struct pool {
+	const struct wr_suite *s;
+	const struct wr_eval_params *p;
+	const char *store_path;
+	int repeats, total, next, finished, stop;
+	struct job_result *jobs;
+	pthread_mutex_t mu;
+	struct wr_err first_err;
+	int first_rc;
+};
+
+static void fail_pool(struct pool *pl, int rc, const struct wr_err *err)
+{
+	pthread_mutex_lock(&pl->mu);
+	if (!pl->first_rc) {
+		pl->first_rc = rc;
+		pl->first_err = *err;
+	}
+	pl->stop = 1;
+	pthread_mutex_unlock(&pl->mu);
+}
+
+static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow *flow,
+                   int j, struct wr_err *err)
+{
+	const struct suite_case *c = &pl->s->cases[j / pl->repeats];
+	struct job_result *r = &pl->jobs[j];
+	struct wr_run_params p = wr_run_default_params();
+	struct wr_run_result res;
+	struct wr_run_info info;
+	int rc;
+
+	p.inputs = c->inputs;
+	p.n_inputs = c->n_inputs;
+	p.seed = (uint64_t)j + 1;  /* reproducible: the job's place in the suite */
+	p.has_seed = 1;
+	p.actor = "eval";
+	p.cache = pl->p->cache;
+	p.stop_before_effects = 1;
+	if ((rc = wr_run_start(store, flow, &p, &res, err)) < 0)
+		return rc;
+	r->passed = res.status == WR_RUN_RUNNING || res.status == WR_RUN_DONE ||
+	            res.status == WR_RUN_WAITING;
+	r->failure = r->passed ? WR_FAIL_NONE : res.failure;
+	r->met = c->expect_pass ? r->passed
+	                        : !r->passed && (c->expect_failure < 0 ||
+	                                         (int)r->failure == c->expect_failure);
+	snprintf(r->run_id, sizeof(r->run_id), "%s", res.run_id);
+	if (wr_run_get(store, res.run_id, &info, err) == 0) {
+		r->tokens_in = info.tokens_in;
+		r->tokens_out = info.tokens_out;
+		r->calls = info.calls;
+		r->cost_usd = info.cost_usd;
+	}
+	r->done = 1;
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	struct wr_flow *flow = NULL;
+	struct wr_store *store = NULL;
+	struct wr_err err;
+	int rc, j;
+
+	if ((rc = wr_flow_load(pl->s->workflow, NULL, &flow, &err)) < 0 ||
+	    (rc = wr_store_open(pl->store_path, &store, &err)) < 0) {
+		fail_pool(pl, rc, &err);
+		goto out;
+	}
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		j = pl->stop || pl->next >= pl->total ? -1 : pl->next++;
+		pthread_mutex_unlock(&pl->mu);
+		if (j < 0)
+			break;
+		if ((rc = run_job(pl, store, flow, j, &err)) < 0) {
+			fail_pool(pl, rc, &err);
+			break;
+		}
+		pthread_mutex_lock(&pl->mu);
+		pl->finished++;
+		if (pl->p->on_progress)
+			pl->p->on_progress(pl->p->ud, pl->finished, pl->total);
+		pthread_mutex_unlock(&pl->mu);
+	}
+out:
+	wr_store_free(store);
+	wr_flow_free(flow);
+	return NULL;
+}
+
+static void summarize(const struct pool *pl, struct wr_eval_report *r)
+{
+	const struct wr_suite *s = pl->s;
+	double at1 = 0, atk = 0;
+
+	r->cases = (int)s->n_cases;
+	r->repeats = pl->repeats;
+	r->runs = pl->total;
+	for (size_t i = 0; i < s->n_cases; i++) {
+		struct wr_eval_case *c = &r->case_results[i];
+		int counts[WR_FAIL_COUNT_] = { 0 }, best = 0;
+
+		snprintf(c->name, sizeof(c->name), "%s", s->cases[i].name);
+		for (int k = 0; k < pl->repeats; k++) {
+			const struct job_result *j = &pl->jobs[i * (size_t)pl->repeats + (size_t)k];
+
+			c->runs++;
+			c->passed += j->met;
+			if (!j->passed && j->failure > 0 && j->failure < WR_FAIL_COUNT_) {
+				counts[j->failure]++;
+				r->by_failure[j->failure]++;
+			}
+			if (!j->met || !c->example_run[0])
+				snprintf(c->example_run, sizeof(c->example_run), "%s", j->run_id);
+			r->tokens_in += j->tokens_in;
+			r->tokens_out += j->tokens_out;
+			r->calls += j->calls;
+			r->cost_usd += j->cost_usd;
+		}
+		for (int f = 1; f < WR_FAIL_COUNT_; f++)
+			if (counts[f] > counts[best])
+				best = f;
+		c->failure = (enum wr_failure)best;
+		r->passed += c->passed;
+		r->flaky += c->passed > 0 && c->passed < c->runs;
+		at1 += (double)c->passed / (double)c->runs;
+		atk += stats_pass_at_k(c->runs, c->passed, c->runs);
+	}
+	r->rate = r->runs ? (double)r->passed / r->runs : 0;
+	stats_wilson(r->passed, r->runs, 1.959964, &r->lo, &r->hi);
+	r->pass_at_1 = r->cases ? at1 / r->cases : 0;
+	r->pass_at_k = r->cases ? atk / r->cases : 0;
+	r->threshold = s->threshold;
+	r->threshold_met = r->lo >= s->threshold;
+}
+
+int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
+            struct wr_eval_report **out, struct wr_err *err)
+{
+	struct wr_eval_params none = { 0 };
+	struct pool pl;
+	struct wr_eval_report *r = NULL;
+	pthread_t th[256];
+	char store_path[4096];
+	int n_threads, started = 0, rc = 0;
+	uint64_t t0 = os_mono_ns();
+
+	*out = NULL;
+	if (!s)
+		return err_set(err, WR_EINVAL, "wr_eval: a suite is required");
+	memset(&pl, 0, sizeof(pl));
+	pl.s = s;
+	pl.p = p ? p : &none;
+	pl.repeats = pl.p->repeats > 0 ? pl.p->repeats : s->repeats;
+	pl.total = (int)s->n_cases * pl.repeats;
+	if (pl.p->store_path)
+		snprintf(store_path, sizeof(store_path), "%s", pl.p->store_path);
+	else if (os_join(s->dir, ".warrant/eval.db", store_path, sizeof(store_path)) < 0)
+		return err_set(err, WR_EINVAL, "%s: path too long", s->dir);
+	pl.store_path = store_path;
+	n_threads = pl.p->concurrency > 0 ? pl.p->concurrency : s->concurrency;
+	n_threads = n_threads > 256 ? 256 : n_threads < 1 ? 1 : n_threads;
+	if (n_threads > pl.total)
+		n_threads = pl.total;
+	{
+		/* The store first, once, so threads do not race to create it. */
+		struct wr_store *st = NULL;
+
+		if ((rc = wr_store_open(store_path, &st, err)) < 0)
+			return rc;
+		wr_store_free(st);
+	}
+	if (!(pl.jobs = calloc((size_t)pl.total, sizeof(*pl.jobs))) ||
+	    !(r = calloc(1, sizeof(*r))) ||
+	    !(r->case_results = calloc(s->n_cases, sizeof(*r->case_results)))) {
+		rc = err_set(err, WR_ENOMEM, "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&pl.mu, NULL);
+	for (; started < n_threads; started++)
+		if (pthread_create(&th[started], NULL, worker, &pl) != 0)
+			break;
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&pl.mu);
+	if (!started) {
+		rc = err_set(err, WR_ENOMEM, "could not start a thread");
+		goto out;
+	}
+	if (pl.first_rc) {
+		*err = pl.first_err;
+		rc = pl.first_rc;
+		goto out;
+	}
+	snprintf(r->suite, sizeof(r->suite), "%s", s->name);
+	summarize(&pl, r);
+	r->seconds = (double)(os_mono_ns() - t0) / 1e9;
+	*out = r;
+	r = NULL;
+out:
+	wr_eval_report_free(r);
+	free(pl.jobs);
+	return rc;
+}
+
+void wr_eval_report_free(struct wr_eval_report *r)
+{
+	if (!r)
+		return;
+	free(r->case_results);
+	free(r);
+}

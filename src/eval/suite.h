@@ -1,0 +1,41 @@
+/* suite.h: an eval suite, loaded from YAML.
+ *
+ *     name: invoices
+ *     workflow: flow.yaml        # the workflow under test, beside the suite
+ *     repeats: 3                 # runs per case (model output varies)
+ *     concurrency: 4             # runs at once
+ *     threshold: 0.8             # the 95% interval's lower bound must reach it
+ *     cases:                     # inline, or a file: cases.jsonl / cases.csv
+ *       - name: clean invoice
+ *         inputs: {invoice: "INVOICE 1 ..."}
+ *         expect: pass           # pass (default), fail, or a failure class
+ *
+ * A JSONL file holds one case per line ({"name", "inputs", "expect"}); a CSV
+ * file has a header row naming the inputs, plus optional "name" and
+ * "expect" columns. */
+#ifndef WR_EVAL_SUITE_H
+#define WR_EVAL_SUITE_H
+
+#include <stddef.h>
+
+#include "warrant.h"
+
+struct suite_case {
+	char *name;
+	struct wr_input *inputs;
+	size_t n_inputs;
+	int expect_pass;             /* 1: the artifacts must pass; 0: the run must fail */
+	int expect_failure;          /* with expect_pass 0: this class, or -1 for any */
+};
+
+struct wr_suite {
+	char *path, *dir;
+	char *name;
+	char *workflow;              /* resolved against dir */
+	int repeats, concurrency;
+	double threshold;            /* 0: none */
+	struct suite_case *cases;
+	size_t n_cases;
+};
+
+#endif
