@@ -76,6 +76,7 @@ int step_check(struct engine *e, int idx, struct wr_err *err)
 	const struct spec_step *s = &e->flow->steps[idx];
 	struct store_artifact a;
 	struct check_result r, first = { 1, WR_FAIL_NONE, "" };
+	struct check_ctx ctx = { e->inputs, e->flow->dir };
 	struct buf bytes = BUF_INIT;
 	struct wr_err why;
 	uint64_t t0 = os_mono_ns(), t1;
@@ -97,7 +98,7 @@ int step_check(struct engine *e, int idx, struct wr_err *err)
 		goto out;
 	for (size_t i = 0; i < s->n_checks; i++) {
 		t1 = os_mono_ns();
-		check_run(&s->checks[i], bytes.data, bytes.len, &r);
+		check_run_ctx(&s->checks[i], &ctx, bytes.data, bytes.len, &r);
 		if ((rc = record_check(e, s, i, &a, &r, (double)(os_mono_ns() - t1) / 1e9, err)) < 0)
 			goto fail;
 		if (!r.passed && !failed++)
