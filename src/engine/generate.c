@@ -144,7 +144,7 @@ static char *request_json(const struct spec_model *m, const char *system, const 
 	return txt;
 }
 
-static int provider_for(struct engine *e, int mi, const struct provider_ops **ops,
+int engine_provider_for(struct engine *e, int mi, const struct provider_ops **ops,
                         struct wr_err *err)
 {
 	const struct spec_model *m = &e->flow->models[mi];
@@ -258,6 +258,8 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 	uint64_t t0 = os_mono_ns();
 	int rc;
 
+	if (s->output_schema || s->revise || s->best_of)
+		return loop_generate(e, idx, err);
 	model_response_init(&resp);
 	if ((rc = engine_render_contract(e->flow, &system)) < 0 ||
 	    (rc = engine_render_prompt(e, s, &prompt, err)) < 0)
@@ -278,7 +280,7 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 		engine_event(e, WR_EV_STEP_END, idx, over, why, 0);
 		goto out;
 	}
-	if ((rc = provider_for(e, s->model_index, &ops, err)) < 0)
+	if ((rc = engine_provider_for(e, s->model_index, &ops, err)) < 0)
 		goto out;
 	req_txt = request_json(m, system.data, prompt.data);
 	if (!req_txt) {
