@@ -11,7 +11,8 @@ static const char usage[] =
 	"usage: warrant show RUN [options]\n"
 	"\n"
 	"Shows a run: its status and failure class, each step with the state of\n"
-	"its artifact, every check with its reason, tokens, cost and time.\n"
+	"its artifact, every check with its reason, every attempt of a step that\n"
+	"revises or draws several candidates, tokens, cost and time.\n"
 	"RUN is an id, a unique prefix, or 'last'.\n"
 	"\n"
 	"options:\n"
@@ -23,6 +24,7 @@ static const char usage[] =
 struct show {
 	struct wr_store *store;
 	int json, artifacts, first;
+	int retried;               /* some generate step drew more than one candidate */
 };
 
 static void print_artifact(struct show *s, const char *hash)
@@ -106,6 +108,40 @@ static int check_json(void *ud, const struct wr_check_info *c)
 	return 0;
 }
 
+static int attempt_seen(void *ud, const struct wr_attempt_info *a)
+{
+	struct show *s = ud;
+
+	s->retried |= a->attempt > 1;
+	return 0;
+}
+
+static int attempt_text(void *ud, const struct wr_attempt_info *a)
+{
+	struct show *s = ud;
+
+	printf("  %-14s #%-3d %-10s %-16s %.12s%s\n", a->step_id, a->attempt,
+	       wr_state_name(a->state), a->failure ? wr_failure_name(a->failure) : "",
+	       a->artifact, a->kept ? "  (kept)" : "");
+	if (s->artifacts)
+		print_artifact(s, a->artifact);
+	return 0;
+}
+
+static int attempt_json(void *ud, const struct wr_attempt_info *a)
+{
+	struct show *s = ud;
+
+	printf("%s\n    {\"step\": ", s->first ? "" : ",");
+	s->first = 0;
+	cli_json_str(stdout, a->step_id);
+	printf(", \"attempt\": %d, \"artifact\": \"%s\", \"size\": %" PRId64 ", "
+	       "\"state\": \"%s\", \"failure\": \"%s\", \"kept\": %s}", a->attempt,
+	       a->artifact, a->size, wr_state_name(a->state), wr_failure_name(a->failure),
+	       a->kept ? "true" : "false");
+	return 0;
+}
+
 static int show_json(struct show *s, const struct wr_run_info *r, struct wr_err *err)
 {
 	printf("{\n  \"id\": \"%s\",\n  \"flow\": ", r->id);
@@ -131,6 +167,10 @@ static int show_json(struct show *s, const struct wr_run_info *r, struct wr_err 
 	s->first = 1;
 	if (wr_run_checks(s->store, r->id, check_json, s, err) < 0)
 		return -1;
+	printf("\n  ],\n  \"attempts\": [");
+	s->first = 1;
+	if (wr_run_attempts(s->store, r->id, attempt_json, s, err) < 0)
+		return -1;
 	printf("\n  ]\n}\n");
 	return 0;
 }
@@ -154,7 +194,13 @@ static int show_text(struct show *s, const struct wr_run_info *r, struct wr_err 
 	if (wr_run_steps(s->store, r->id, step_text, s, err) < 0)
 		return -1;
 	printf("\nchecks\n");
-	return wr_run_checks(s->store, r->id, check_text, s, err) < 0 ? -1 : 0;
+	if (wr_run_checks(s->store, r->id, check_text, s, err) < 0 ||
+	    wr_run_attempts(s->store, r->id, attempt_seen, s, err) < 0)
+		return -1;
+	if (!s->retried)
+		return 0;
+	printf("\nattempts\n");
+	return wr_run_attempts(s->store, r->id, attempt_text, s, err) < 0 ? -1 : 0;
 }
 
 int cmd_show(int argc, char **argv)
