@@ -235,7 +235,6 @@ static void run_cites(const struct spec_check *c, const struct check_ctx *ctx,
 	const char *text, *name, *miss = NULL;
 	char shown[160];
 	size_t total = 0, missing = 0, k;
-	json_t *v;
 
 	if (!got) {
 		result(res, 0, WR_FAIL_CHECK_FAILED, "%s", "out of memory");
@@ -262,8 +261,8 @@ static void run_cites(const struct spec_check *c, const struct check_ctx *ctx,
 		json_t *item = json_array_get(got, i);
 
 		if (json_is_array(item)) {
-			json_array_foreach(item, k, v)
-				json_array_append(got, v);
+			for (k = 0; k < json_array_size(item); k++)
+				json_array_append(got, json_array_get(item, k));
 			continue;
 		}
 		if (!json_is_string(item)) {

@@ -240,13 +240,9 @@ static struct expr *parse_primary(struct parser *p)
 		return NULL;
 	}
 	if (p->i + len < p->n && p->s[p->i + len] == '(') {
-		const char *sug = NULL;
 		char name[32];
 
 		snprintf(name, sizeof(name), "%.*s", (int)(len < 31 ? len : 31), p->s + p->i);
-		for (f = 0; fn_names[f] && !sug; f++)
-			if (!strcmp(name, fn_names[f]))
-				sug = fn_names[f];
 		fail_at(p, p->i, "unknown function '%s' (use length, sum, min, max, abs or count)",
 		        name);
 		return NULL;
@@ -518,7 +514,6 @@ static struct val call(struct scope *sc, const struct expr *x)
 	const char *name = fn_names[x->fn];
 	double acc = 0;
 	size_t k;
-	json_t *item;
 
 	if (sc->failed)
 		return none;
@@ -538,8 +533,8 @@ static struct val call(struct scope *sc, const struct expr *x)
 	if (x->fn == FN_COUNT) {  /* true items of a list */
 		if (a.t != V_JSON || !json_is_array(a.j))
 			goto type;
-		json_array_foreach(a.j, k, item)
-			acc += json_is_true(item);
+		for (k = 0; k < json_array_size(a.j); k++)
+			acc += json_is_true(json_array_get(a.j, k));
 		return num(acc);
 	}
 	if (a.t != V_JSON || !json_is_array(a.j))
@@ -548,7 +543,8 @@ static struct val call(struct scope *sc, const struct expr *x)
 		err_eval(sc, "%s() of an empty list", name);
 		return none;
 	}
-	json_array_foreach(a.j, k, item) {
+	for (k = 0; k < json_array_size(a.j); k++) {
+		json_t *item = json_array_get(a.j, k);
 		double n;
 
 		if (!json_is_number(item)) {

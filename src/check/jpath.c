@@ -172,18 +172,12 @@ static int walk(const char *s, size_t len, size_t i, int first, json_t *v, json_
 		return walk(s, len, at, 0, json_array_get(v, (size_t)k), out, depth + 1);
 	}
 	if (json_is_array(v)) {
-		size_t k;
-		json_t *item;
-
-		json_array_foreach(v, k, item)
-			if (walk(s, len, at, 0, item, out, depth + 1) < 0)
+		for (size_t k = 0; k < json_array_size(v); k++)
+			if (walk(s, len, at, 0, json_array_get(v, k), out, depth + 1) < 0)
 				return -1;
 	} else if (json_is_object(v)) {
-		const char *name;
-		json_t *item;
-
-		json_object_foreach(v, name, item)
-			if (walk(s, len, at, 0, item, out, depth + 1) < 0)
+		for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it))
+			if (walk(s, len, at, 0, json_object_iter_value(it), out, depth + 1) < 0)
 				return -1;
 	}
 	return 0;

@@ -260,7 +260,7 @@ int sbx_run(const struct sbx_params *p, struct sbx_result *r)
 		snprintf(r->why, sizeof(r->why), "cannot write the artifact to %.200s", file);
 		goto out;
 	}
-	for (n = 0; p->argv[n] && n < SBX_ARGS_MAX; n++) {
+	for (n = 0; n < SBX_ARGS_MAX && p->argv[n]; n++) {
 		const char *a = p->argv[n];
 
 		argv[n] = replace_artifact(a, file);

@@ -83,8 +83,8 @@ int critique_run(struct engine *e, const char *step_id, const struct spec_check 
 	findings = json_object_get(v, "findings");
 	buf_printf(&msg, "critique by '%s': score %.2f %s threshold %.2f", m->name, score,
 	           score >= c->threshold ? ">=" : "<", c->threshold);
-	json_array_foreach(findings, k, item)
-		if (json_is_string(item))
+	for (k = 0; k < json_array_size(findings); k++)
+		if (json_is_string(item = json_array_get(findings, k)))
 			buf_printf(&msg, "%s%s", k ? "; " : "; findings: ", json_string_value(item));
 	set(res, score >= c->threshold, WR_FAIL_CHECK_FAILED, msg.data);
 	*evidence = json_pack("{s:s,s:f,s:f,s:O,s:b}", "model", m->name, "score", score,

@@ -302,7 +302,7 @@ static int keep_attempt(struct engine *e, int idx, int k, int n, const char *rec
 	if ((rc = store_begin(e->st, err)) < 0)
 		return rc;
 	if ((rc = candidate_put(e, s->id, call, &a, &seq, err)) < 0 ||
-	    (rc = judged_put(e, idx, j->n ? rec : s->id, &a, j, err)) < 0)
+	    (rc = judged_put(e, idx, n > 1 ? rec : s->id, &a, j, err)) < 0)
 		goto fail;
 	if (!j->schema.passed) {
 		/* The last attempt breaks the output schema: rejected here, as a check
