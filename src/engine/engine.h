@@ -130,8 +130,9 @@ int critique_run(struct engine *e, const char *step_id, const struct spec_check 
 
 /* Runs every check of check step s on bytes: deterministic ones first, then
  * critiques (model calls recorded under record_as, made outside any
- * transaction, left in calls for engine_call_put). results, secs, calls
- * (initialised) and extra have s->n_checks entries. */
+ * transaction, left in calls for engine_call_put); a critique whose result
+ * already has a reason is not asked again. results (zeroed or known),
+ * secs, calls (initialised) and extra have s->n_checks entries. */
 int engine_checks_run(struct engine *e, const struct spec_step *s, const char *record_as,
                       const char *bytes, size_t len, struct check_result *results,
                       double *secs, struct engine_call *calls, json_t **extra,

@@ -117,8 +117,8 @@ int engine_checks_run(struct engine *e, const struct spec_step *s, const char *r
 		secs[i] = (double)(os_mono_ns() - t1) / 1e9;
 	}
 	for (size_t i = 0; i < s->n_checks; i++) {
-		if (check_is_deterministic(&s->checks[i]))
-			continue;
+		if (check_is_deterministic(&s->checks[i]) || results[i].reason[0])
+			continue;   /* deterministic, or known already */
 		t1 = os_mono_ns();
 		if ((rc = critique_run(e, record_as, &s->checks[i], bytes, len, &calls[i],
 		                       &results[i], &extra[i], err)) < 0)
@@ -126,6 +126,56 @@ int engine_checks_run(struct engine *e, const struct spec_step *s, const char *r
 		secs[i] = (double)(os_mono_ns() - t1) / 1e9;
 	}
 	return 0;
+}
+
+/* --- critiques the loop already asked --- */
+
+struct reuse {
+	const struct spec_step *s;
+	const char *hash;           /* the artifact */
+	char prefix[WR_ID_MAX];     /* "GEN#" */
+	int offset;                 /* of this step's checks among the loop's */
+	struct check_result *results;
+	json_t **extra;
+};
+
+static int reuse_row(void *ud, const struct store_check *c)
+{
+	struct reuse *r = ud;
+	size_t i;
+
+	if (strncmp(c->step_id, r->prefix, strlen(r->prefix)) != 0 ||
+	    strcmp(c->artifact, r->hash) != 0 || strcmp(c->kind, "critique") != 0 ||
+	    c->idx <= r->offset || (size_t)(c->idx - r->offset - 1) >= r->s->n_checks)
+		return 0;
+	i = (size_t)(c->idx - r->offset - 1);
+	if (r->s->checks[i].kind != CHECK_CRITIQUE || r->results[i].reason[0])
+		return 0;
+	r->results[i].passed = c->passed;
+	r->results[i].failure = (enum wr_failure)c->failure;
+	snprintf(r->results[i].reason, sizeof(r->results[i].reason), "%s", c->reason);
+	r->extra[i] = json_pack("{s:s,s:b}", "reused", c->step_id, "procedural", 1);
+	return 0;
+}
+
+/* A looping generate step has already asked this step's critiques about
+ * the candidate it kept (loop.c records them under "GEN#N", numbered after
+ * the output schema and the checks of earlier check steps): their verdicts
+ * are taken from the record rather than asked again. */
+static int critiques_known(struct engine *e, const struct spec_step *s,
+                           const struct store_artifact *a, struct check_result *results,
+                           json_t **extra, struct wr_err *err)
+{
+	const struct spec_step *gen = &e->flow->steps[s->of_index];
+	struct reuse r = { s, a->hash, "", 0, results, extra };
+
+	if (!gen->revise && !gen->best_of)
+		return 0;
+	snprintf(r.prefix, sizeof(r.prefix), "%.*s#", WR_ID_MAX - 12, gen->id);
+	for (const struct spec_step *c = e->flow->steps; c < s; c++)
+		if (c->kind == STEP_CHECK && c->of_index == s->of_index)
+			r.offset += (int)c->n_checks;
+	return store_checks_each(e->st, e->run.id, reuse_row, &r, err);
 }
 
 /* The failure that decides: the first failing deterministic check's; a
@@ -180,6 +230,7 @@ int step_check(struct engine *e, int idx, struct wr_err *err)
 		goto out;
 	}
 	if ((rc = store_blob_get_verified(e->st, a.hash, &bytes, err)) < 0 ||
+	    (rc = critiques_known(e, s, &a, rs, extra, err)) < 0 ||
 	    (rc = engine_checks_run(e, s, s->id, bytes.data, bytes.len, rs, secs, calls, extra,
 	                            err)) < 0)
 		goto out;

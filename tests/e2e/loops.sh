@@ -124,6 +124,10 @@ expect_exit 0 "a critique in the loop sends the draft back for revision" -- "$WA
 req=$(sql "SELECT request_hash FROM calls WHERE step_id = 'draft' AND attempt = 2 AND run_id = '$(last_run)'")
 sql "SELECT bytes FROM blobs WHERE hash = '$req'" > last.out
 expect_out 'v1 is too vague' "the critique's findings were fed back"
+[ "$(sql "SELECT count(*) FROM calls WHERE model = 'critic' AND run_id = '$(last_run)'")" = 2 ] &&
+	ok "the kept draft's critique is not asked twice" || fail "critic calls: $(sql "SELECT step_id FROM calls WHERE model = 'critic'")"
+"$WARRANT" show last --json > last.out
+expect_out '"step": "verify", "index": 1, "kind": "critique", "passed": true' "the check step records the critique it reused"
 
 # kill -9 mid-loop: a resumed run never redraws a recorded attempt and
 # never ships twice.
