@@ -10,7 +10,7 @@
 #include "check/jpath.h"
 #include "core/err.h"
 
-#define EXPR_DEPTH_MAX 64
+#define EXPR_DEPTH_MAX 200
 #define EXPR_NODES_MAX 4096
 
 enum op {

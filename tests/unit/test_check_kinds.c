@@ -1,7 +1,9 @@
 /* test_check_kinds.c: schema, cites, expr and command checks, pass and
  * fail, each with its failure class; the expression language and the
  * normalisation behind cites. */
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check/check.h"
 #include "check/cites.h"
@@ -203,6 +205,20 @@ TEST(expr_evaluates)
 	EXPECT_INT(ev("false and (1 / 0 > 1)", doc, why), 0);  /* short-circuits */
 }
 
+TEST(expr_depth_is_bounded)
+{
+	char deep[2100], why[300];
+	struct expr *x = NULL;
+	struct wr_err e = { 0, "" };
+	size_t off;
+
+	memset(deep, '(', 1000);
+	memcpy(deep + 1000, "1", 2);
+	EXPECT_INT(expr_parse(deep, &x, &off, &e), WR_ESPEC);
+	EXPECT_CONTAINS(e.msg, "nests too deeply");
+	EXPECT_INT(ev("((((((((((1 < 2))))))))))", "{}", why), 1);
+}
+
 static void parse_err(const char *src, size_t want_off, const char *want)
 {
 	struct expr *x = NULL;
@@ -238,6 +254,8 @@ TEST(check_command_exit_codes_and_classes)
 	const char *env_argv[] = { "/bin/sh", "-c", "test -z \"$WR_SECRET_TEST\" && "
 	                           "test \"$(pwd)\" = \"$HOME\" && test -f \"$WARRANT_ARTIFACT\"",
 	                           NULL };
+	const char *fds_argv[] = { "/bin/sh", "-c", "test \"$(ls /proc/self/fd | wc -l)\" -le 4",
+	                           NULL };
 	const char *none_argv[] = { "no-such-program-warrant", NULL };
 	const char *slow_argv[] = { "/bin/sh", "-c", "sleep 10", NULL };
 	const char *loud_argv[] = { "/bin/sh", "-c", "yes 0123456789; exit 0", NULL };
@@ -259,6 +277,15 @@ TEST(check_command_exit_codes_and_classes)
 	r = run_c(&c, NULL, "x");
 	EXPECT_INT(r.passed, 1);   /* clean env, temp cwd, artifact file */
 	unsetenv("WR_SECRET_TEST");
+	{
+		int leak = open("/dev/null", O_RDONLY);  /* not close-on-exec */
+
+		c.argv = fds_argv;
+		r = run_c(&c, NULL, "x");
+		EXPECT_INT(r.passed, 1);   /* only stdin, stdout, stderr (and ls's own) */
+		if (leak >= 0)
+			close(leak);
+	}
 	c.argv = none_argv;
 	r = run_c(&c, NULL, "x");
 	EXPECT_INT(r.failure, WR_FAIL_TOOL_ERROR);
