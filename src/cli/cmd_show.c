@@ -104,7 +104,7 @@ static int check_json(void *ud, const struct wr_check_info *c)
 	       "\"reason\": ", c->index, c->kind, c->passed ? "true" : "false",
 	       wr_failure_name(c->failure));
 	cli_json_str(stdout, c->reason);
-	putchar('}');
+	printf(", \"seconds\": %.6f}", c->seconds);
 	return 0;
 }
 
