@@ -120,7 +120,7 @@ static int attempt_text(void *ud, const struct wr_attempt_info *a)
 {
 	struct show *s = ud;
 
-	printf("  %-14s #%-3d %-10s %-16s %.12s%s\n", a->step_id, a->attempt,
+	printf("  %-14s #%-3d %-10s %-18s %.12s%s\n", a->step_id, a->attempt,
 	       wr_state_name(a->state), a->failure ? wr_failure_name(a->failure) : "",
 	       a->artifact, a->kept ? "  (kept)" : "");
 	if (s->artifacts)

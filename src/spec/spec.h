@@ -43,7 +43,8 @@ enum check_kind {
 struct spec_check {
 	enum check_kind kind;
 	const char *arg;      /* needle, pattern or expression; schema: the schema as
-	                         JSON text; critique: the model's name; NULL for json */
+	                         JSON text; command: the program (or shell line), for
+	                         reasons; critique: the model's name; NULL for json */
 	const char *label;    /* optional "name:" shown in reports; NULL: derived */
 	void *compiled;       /* check_compile's result (pcre2_code *, struct schema *,
 	                         struct expr *), owned by the flow */

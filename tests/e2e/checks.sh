@@ -122,4 +122,13 @@ expect_exit 3 "a failing check with a passing critique is rejected" -- "$WARRANT
 expect_out '"kind": "critique", "passed": true' "the critique passed"
 expect_out '"failure": "check_failed"' "the run is rejected by the deterministic check"
 expect_out '"state": "rejected"' "the artifact is rejected"
+
+# The briefing example: a draft that misquotes the notes is sent back and
+# the revised one, quoting them exactly, ships.
+cp -r "$WR_ROOT/examples/briefing" .
+rm -rf briefing/.warrant briefing/out
+expect_exit 0 "the briefing example runs" -- "$WARRANT" run briefing/flow.yaml --input notes=@briefing/notes.txt
+"$WARRANT" show last --store briefing/.warrant/warrant.db > last.out 2>&1
+expect_out 'draft +#1 +rejected +unsupported_claim' "its first draft is rejected for a misquote"
+expect_out 'draft +#2 +shipped .*\(kept\)' "its revision ships"
 finish
