@@ -16,9 +16,11 @@
 	"with JSON only, in this form: {\"score\": a number from 0 (fails the rubric) " \
 	"to 1 (meets every point), \"findings\": [\"one short finding per problem\"]}."
 
+/* In the subset OpenAI's strict mode accepts (so no minimum/maximum: the
+ * range is checked here). */
 #define CRITIQUE_SCHEMA \
 	"{\"type\":\"object\",\"required\":[\"score\",\"findings\"],\"additionalProperties\":false," \
-	"\"properties\":{\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1}," \
+	"\"properties\":{\"score\":{\"type\":\"number\"}," \
 	"\"findings\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}"
 
 /* The verdict inside a model's answer: the outermost {...}, as JSON. */

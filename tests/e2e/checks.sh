@@ -115,6 +115,13 @@ expect_out '"procedural":true' "a critique is procedural evidence in the ledger"
 [ "$(sql "SELECT count(*) FROM calls WHERE model = 'harsh'")" = 1 ] &&
 	ok "the critique's model call is recorded" || fail "critique call not recorded"
 
+# A critique that gives no score fails rather than passes.
+printf 'responses:\n  - text: %s\n' "'I think it is fine.'" > critic_vague.yaml
+flow critique-vague good.yaml "{critique: vague, rubric: rubric.md}"
+sed -i 's|^  harsh:|  vague: {provider: script, file: critic_vague.yaml}\n  harsh:|' critique-vague.yaml
+expect_exit 3 "a critique without a score fails the check" -- "$WARRANT" run critique-vague.yaml
+expect_out "gave no score from 0 to 1" "and says why"
+
 # A passing critique cannot rescue a failing deterministic check.
 flow rescue bad.yaml "{critique: critic, rubric: rubric.md, threshold: 0.5}" "expr: 'total == 30'"
 expect_exit 3 "a failing check with a passing critique is rejected" -- "$WARRANT" run rescue.yaml
