@@ -69,7 +69,9 @@ int engine_call_ask(struct engine *e, int mi, const char *step_id, const char *s
 	req.system = system && system[0] ? system : NULL;
 	req.prompt = prompt;
 	req.step_id = step_id;
-	req.seed = e->run.seed;
+	/* A later attempt asks with another seed, or a seeded provider would give
+	 * best_of the same candidate every time; still the same on resume. */
+	req.seed = e->run.seed + (uint64_t)(attempt - 1);
 	req.call_index = e->run.calls;
 	req.attempt = attempt;
 	req.schema_json = schema_json;
