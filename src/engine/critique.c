@@ -27,11 +27,14 @@
 static json_t *verdict(const struct buf *text)
 {
 	const char *a = memchr(text->data, '{', text->len);
-	const char *b = text->len ? text->data + text->len - 1 : NULL;
+	const char *b;
 
-	while (b && b > a && *b != '}')
+	if (!a)
+		return NULL;
+	b = text->data + text->len - 1;
+	while (b > a && *b != '}')
 		b--;
-	if (!a || !b || b <= a)
+	if (b <= a)
 		return NULL;
 	return json_loadb(a, (size_t)(b - a + 1), 0, NULL);
 }
