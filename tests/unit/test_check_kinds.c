@@ -298,3 +298,39 @@ TEST(check_command_exit_codes_and_classes)
 	r = run_c(&c, NULL, "x");   /* output capped: 'yes' never ends, killed at the deadline */
 	EXPECT_INT(r.passed, 0);
 }
+
+/* --- robustness: random input never crashes the parser or the folding --- */
+
+TEST(expr_and_cites_survive_random_input)
+{
+	static const char alphabet[] = "ab_$.[]*()'\"0123456789 <>=!+-/%,andortuelsfhgmxc\xe2\x80\x9c\xcc\x81\xff";
+	unsigned seed = 12345;
+	json_t *doc = json_loads("{\"a\": [1, 2, {\"b\": \"x\"}], \"b\": {\"c\": null}}", 0, NULL);
+	char src[64], why[300];
+	struct buf b = BUF_INIT;
+
+	for (int round = 0; round < 3000; round++) {
+		struct expr *x = NULL;
+		struct wr_err e = { 0, "" };
+		size_t n, off = 0;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % (sizeof(src) - 1);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			src[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		src[n] = '\0';
+		if (expr_parse(src, &x, &off, &e) == 0) {
+			expr_eval(x, doc, why, sizeof(why));
+			expr_free(x);
+		} else {
+			EXPECT(off <= n);
+		}
+		buf_reset(&b);
+		EXPECT_INT(cites_normalize(src, n, &b), 0);
+		EXPECT(b.len <= 3 * n + 1);
+	}
+	buf_release(&b);
+	json_decref(doc);
+}
