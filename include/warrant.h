@@ -348,6 +348,17 @@ WR_API int wr_run_attempts(struct wr_store *store, const char *run_id,
 WR_API int wr_run_cassette(struct wr_store *store, const char *run_id, char **json,
                            struct wr_err *err);
 
+
+struct wr_candidate_info {
+	char step_id[WR_ID_MAX];         /* the generate step that drew it */
+	int attempt;                     /* 1-based */
+	char artifact[WR_HASH_HEX];      /* SHA-256 of the candidate */
+	int64_t size;                    /* bytes */
+	enum wr_state state;             /* rejected attempts: WR_STATE_REJECTED */
+	enum wr_failure failure;         /* why a rejected attempt was rejected */
+	int kept;                        /* 1: it became the step's artifact */
+};
+
 /* Resolves a run id, a unique prefix of one, or "last". */
 WR_API int wr_run_find(struct wr_store *store, const char *ref, char id[WR_ID_MAX],
                        struct wr_err *err);
@@ -523,6 +534,14 @@ struct wr_failure_row {
 WR_API int wr_failures_each(struct wr_store *store, int64_t since_ms, const char *flow,
                             int (*fn)(void *ud, const struct wr_failure_row *row),
                             void *ud, struct wr_err *err);
+
+/* Calls fn for every candidate the run's generate steps drew, in order: each
+ * attempt of a step with output_schema, revise or best_of (the rejected ones
+ * with their failure class, the kept one last), and the one candidate of
+ * any other generate step. */
+WR_API int wr_run_candidates(struct wr_store *store, const char *run_id,
+                           int (*fn)(void *ud, const struct wr_candidate_info *info),
+                           void *ud, struct wr_err *err);
 
 /* Reads an artifact's bytes by its hash, verifying them against it
  * (WR_ETAMPER on mismatch). *bytes is NUL-terminated and the caller's, to

@@ -12,7 +12,8 @@ static const char usage[] =
 	"\n"
 	"Shows a run: its status and failure class, each step with the state of\n"
 	"its artifact, every check with its reason, every model call with its\n"
-	"HTTP attempts, tokens, cost and time.\n"
+	"HTTP attempts, every candidate of a step that revises or draws several,\n"
+	"tokens, cost and time.\n"
 	"RUN is an id, a unique prefix, or 'last'.\n"
 	"\n"
 	"options:\n"
@@ -28,6 +29,7 @@ struct show {
 	int json, artifacts, first;
 	struct wr_attempt_info *att;  /* every attempt of the run, by call */
 	size_t n_att;
+	int retried;               /* some generate step drew more than one candidate */
 };
 
 static void print_artifact(struct show *s, const char *hash)
@@ -107,7 +109,41 @@ static int check_json(void *ud, const struct wr_check_info *c)
 	       "\"reason\": ", c->index, c->kind, c->passed ? "true" : "false",
 	       wr_failure_name(c->failure));
 	cli_json_str(stdout, c->reason);
-	putchar('}');
+	printf(", \"seconds\": %.6f}", c->seconds);
+	return 0;
+}
+
+static int candidate_seen(void *ud, const struct wr_candidate_info *a)
+{
+	struct show *s = ud;
+
+	s->retried |= a->attempt > 1;
+	return 0;
+}
+
+static int candidate_text(void *ud, const struct wr_candidate_info *a)
+{
+	struct show *s = ud;
+
+	printf("  %-14s #%-3d %-10s %-18s %.12s%s\n", a->step_id, a->attempt,
+	       wr_state_name(a->state), a->failure ? wr_failure_name(a->failure) : "",
+	       a->artifact, a->kept ? "  (kept)" : "");
+	if (s->artifacts)
+		print_artifact(s, a->artifact);
+	return 0;
+}
+
+static int candidate_json(void *ud, const struct wr_candidate_info *a)
+{
+	struct show *s = ud;
+
+	printf("%s\n    {\"step\": ", s->first ? "" : ",");
+	s->first = 0;
+	cli_json_str(stdout, a->step_id);
+	printf(", \"attempt\": %d, \"artifact\": \"%s\", \"size\": %" PRId64 ", "
+	       "\"state\": \"%s\", \"failure\": \"%s\", \"kept\": %s}", a->attempt,
+	       a->artifact, a->size, wr_state_name(a->state), wr_failure_name(a->failure),
+	       a->kept ? "true" : "false");
 	return 0;
 }
 
@@ -238,6 +274,10 @@ static int show_json(struct show *s, const struct wr_run_info *r, struct wr_err 
 	s->first = 1;
 	if (load_attempts(s, r->id, err) < 0 || wr_run_calls(s->store, r->id, call_json, s, err) < 0)
 		return -1;
+	printf("\n  ],\n  \"attempts\": [");
+	s->first = 1;
+	if (wr_run_candidates(s->store, r->id, candidate_json, s, err) < 0)
+		return -1;
 	printf("\n  ]\n}\n");
 	return 0;
 }
@@ -264,9 +304,13 @@ static int show_text(struct show *s, const struct wr_run_info *r, struct wr_err 
 	if (wr_run_checks(s->store, r->id, check_text, s, err) < 0)
 		return -1;
 	printf("\nmodel calls\n");
-	if (load_attempts(s, r->id, err) < 0 || wr_run_calls(s->store, r->id, call_text, s, err) < 0)
+	if (load_attempts(s, r->id, err) < 0 || wr_run_calls(s->store, r->id, call_text, s, err) < 0 ||
+	    wr_run_candidates(s->store, r->id, candidate_seen, s, err) < 0)
 		return -1;
-	return 0;
+	if (!s->retried)
+		return 0;
+	printf("\nattempts (candidates)\n");
+	return wr_run_candidates(s->store, r->id, candidate_text, s, err) < 0 ? -1 : 0;
 }
 
 int cmd_show(int argc, char **argv)

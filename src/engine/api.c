@@ -244,6 +244,76 @@ int wr_run_checks(struct wr_store *store, const char *run_id,
 	return store_checks_each((struct store *)store, id, each_check, &c, err);
 }
 
+struct attempts_ctx {
+	struct store_artifact *rows;
+	size_t n, cap;
+	int oom;
+};
+
+static int keep_row(void *ud, const struct store_artifact *a)
+{
+	struct attempts_ctx *c = ud;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct store_artifact *rows = realloc(c->rows, cap * sizeof(*rows));
+
+		if (!rows) {
+			c->oom = 1;
+			return 1;
+		}
+		c->rows = rows;
+		c->cap = cap;
+	}
+	c->rows[c->n++] = *a;
+	return 0;
+}
+
+int wr_run_candidates(struct wr_store *store, const char *run_id,
+                      int (*fn)(void *ud, const struct wr_candidate_info *info), void *ud,
+                      struct wr_err *err)
+{
+	struct attempts_ctx c = { NULL, 0, 0, 0 };
+	struct wr_candidate_info info;
+	char id[WR_ID_MAX];
+	int rc;
+
+	if ((rc = store_run_find((struct store *)store, run_id, id, err)) < 0 ||
+	    (rc = store_artifacts_each((struct store *)store, id, keep_row, &c, err)) < 0)
+		goto out;
+	if (c.oom) {
+		rc = err_set(err, WR_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		const struct store_artifact *a = &c.rows[i];
+		const char *hash = strchr(a->step_id, '#');
+		size_t base = hash ? (size_t)(hash - a->step_id) : strlen(a->step_id);
+
+		memset(&info, 0, sizeof(info));
+		snprintf(info.step_id, sizeof(info.step_id), "%.*s", (int)base, a->step_id);
+		if (hash) {
+			info.attempt = (int)strtol(hash + 1, NULL, 10);
+		} else {
+			info.kept = 1;
+			info.attempt = 1;
+			for (size_t j = 0; j < c.n; j++)  /* after every rejected attempt */
+				if (!strncmp(c.rows[j].step_id, a->step_id, base) &&
+				    c.rows[j].step_id[base] == '#')
+					info.attempt++;
+		}
+		memcpy(info.artifact, a->hash, WR_HASH_HEX);
+		info.size = a->size;
+		info.state = (enum wr_state)a->state;
+		info.failure = (enum wr_failure)a->failure;
+		if (fn(ud, &info))
+			break;
+	}
+out:
+	free(c.rows);
+	return rc;
+}
+
 int wr_artifact_read(struct wr_store *store, const char *hash, size_t max, char **bytes,
                      size_t *len, struct wr_err *err)
 {

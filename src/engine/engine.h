@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "check/check.h"
 #include "core/buf.h"
 #include "model/prices.h"
 #include "model/provider.h"
@@ -113,7 +114,78 @@ int exchange_put(struct engine *e, int64_t call_index, const char *req_hash,
 /* Loads the price table and resolves the replayed run (engine_init). */
 int exchange_init(struct engine *e, struct wr_err *err);
 
+/* --- call.c: model calls made by loops and critiques --- */
+
+struct engine_call {
+	const struct spec_model *m;
+	const struct provider_ops *ops;
+	char step_id[WR_ID_MAX];     /* recorded under this step id */
+	int attempt;
+	int64_t call_index;
+	char *req_txt;               /* canonical request JSON; owned */
+	const char *served;          /* "provider", "replay" or "cache" */
+	char req_hash[HASH_HEX];
+	char resp_hash[HASH_HEX];    /* filled by engine_call_put */
+	struct model_response resp;
+	double secs;
+};
+
+void engine_call_init(struct engine_call *c);
+void engine_call_release(struct engine_call *c);
+/* Asks model mi outside any transaction and counts the call in e->run (the
+ * caller checks the budget first). A model failure is in c->resp.failure;
+ * errors are for when the call could not be made. */
+int engine_call_ask(struct engine *e, int mi, const char *step_id, const char *system,
+                    const char *prompt, const char *schema_json, int attempt,
+                    struct engine_call *c, struct wr_err *err);
+/* Records the call (blobs, calls row) inside the caller's transaction. */
+int engine_call_put(struct engine *e, struct engine_call *c, struct wr_err *err);
+
+/* --- critique.c --- */
+
+/* Runs critique check c on an artifact: asks c's model to score it against
+ * the rubric and fills res (passed when the score reaches the threshold)
+ * and evidence (score, findings, model) for the ledger. The call goes into
+ * call, to be recorded with engine_call_put. A critique over the budget
+ * fails with budget_exceeded without calling. */
+int critique_run(struct engine *e, const char *step_id, const struct spec_check *c,
+                 const char *bytes, size_t len, struct engine_call *call,
+                 struct check_result *res, json_t **evidence, struct wr_err *err);
+
+/* --- steps.c: running and recording checks --- */
+
+/* Runs every check of check step s on bytes: deterministic ones first, then
+ * critiques (model calls recorded under record_as, made outside any
+ * transaction, left in calls for engine_call_put); a critique whose result
+ * already has a reason is not asked again. results (zeroed or known),
+ * secs, calls (initialised) and extra have s->n_checks entries. */
+int engine_checks_run(struct engine *e, const struct spec_step *s, const char *record_as,
+                      const char *bytes, size_t len, struct check_result *results,
+                      double *secs, struct engine_call *calls, json_t **extra,
+                      struct wr_err *err);
+/* The result that decides the step: the first failing deterministic check,
+ * else the first failing critique (a passing critique never outweighs a
+ * failing deterministic check); NULL when all passed. *failed counts them. */
+const struct check_result *engine_checks_verdict(const struct spec_step *s,
+                                                 const struct check_result *results,
+                                                 int *failed);
+/* Records a check's row and ledger entry (actor check:actor_step) in the
+ * caller's transaction; extra (taken) adds evidence fields. */
+int engine_check_put(struct engine *e, const char *step_id, const char *actor_step,
+                     int idx, const struct spec_check *c, const struct store_artifact *a,
+                     const struct check_result *r, double secs, json_t *extra,
+                     struct wr_err *err);
+
+/* --- loop.c --- */
+
+/* A generate step with output_schema, revise or best_of: draws candidates
+ * until one passes its checks or the attempts run out, recording each. */
+int loop_generate(struct engine *e, int idx, struct wr_err *err);
+
 /* --- generate.c --- */
+/* Opens model mi's provider on first use. */
+int engine_provider_for(struct engine *e, int mi, const struct provider_ops **ops,
+                        struct wr_err *err);
 /* Renders a step's prompt (or the contract as a system prompt) into out. */
 int engine_render_prompt(struct engine *e, const struct spec_step *s, struct buf *out,
                          struct wr_err *err);

@@ -128,7 +128,7 @@ int engine_render_prompt(struct engine *e, const struct spec_step *s, struct buf
 
 /* --- the provider --- */
 
-static int provider_for(struct engine *e, int mi, const struct provider_ops **ops,
+int engine_provider_for(struct engine *e, int mi, const struct provider_ops **ops,
                         struct wr_err *err)
 {
 	const struct spec_model *m = &e->flow->models[mi];
@@ -244,6 +244,8 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 	uint64_t t0 = os_mono_ns();
 	int rc;
 
+	if (s->output_schema || s->revise || s->best_of)
+		return loop_generate(e, idx, err);
 	model_response_init(&resp);
 	if ((rc = engine_render_contract(e->flow, &system)) < 0 ||
 	    (rc = engine_render_prompt(e, s, &prompt, err)) < 0)
@@ -277,7 +279,7 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 	if ((rc = exchange_serve(e, m, req_hash, &resp, &served, err)) < 0)
 		goto out;
 	if (rc == 0) {
-		if ((rc = provider_for(e, s->model_index, &ops, err)) < 0 ||
+		if ((rc = engine_provider_for(e, s->model_index, &ops, err)) < 0 ||
 		    (rc = ops->complete(e->prov_state[s->model_index], &req, &resp, err)) < 0)
 			goto out;
 		resp.cost_usd = exchange_cost(e, m, &resp);

@@ -837,9 +837,12 @@ void spec_free(struct spec_flow *flow)
 {
 	if (!flow)
 		return;
-	for (size_t i = 0; i < flow->n_steps; i++)
+	for (size_t i = 0; i < flow->n_steps; i++) {
 		for (size_t j = 0; j < flow->steps[i].n_checks; j++)
 			check_release(&flow->steps[i].checks[j]);
+		if (flow->steps[i].output_schema)
+			check_release(flow->steps[i].output_schema);
+	}
 	arena_release(&flow->arena);
 	free(flow);
 }
@@ -847,7 +850,9 @@ void spec_free(struct spec_flow *flow)
 /* --- names and look-ups --- */
 
 static const char *const step_kind_names[] = { "generate", "check", "approve", "ship" };
-static const char *const check_kind_names[] = { "json", "contains", "not_contains", "regex" };
+static const char *const check_kind_names[] = { "json", "contains", "not_contains", "regex",
+                                                   "schema", "cites", "expr", "command",
+                                                   "critique" };
 
 const char *spec_step_kind_name(enum spec_step_kind k)
 {

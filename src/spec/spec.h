@@ -32,15 +32,35 @@ enum check_kind {
 	CHECK_CONTAINS,      /* contains arg (bytes) */
 	CHECK_NOT_CONTAINS,  /* does not contain arg */
 	CHECK_REGEX,         /* PCRE2 pattern arg matches somewhere (UTF-8 mode) */
+	CHECK_SCHEMA,        /* the artifact is JSON valid against the schema in arg */
+	CHECK_CITES,         /* every string at paths occurs in the source */
+	CHECK_EXPR,          /* the expression arg holds over the artifact's JSON */
+	CHECK_COMMAND,       /* argv exits 0 with the artifact on stdin and in a file */
+	CHECK_CRITIQUE,      /* a model scores the artifact against a rubric */
 	CHECK_KIND_COUNT_
 };
 
 struct spec_check {
 	enum check_kind kind;
-	const char *arg;      /* needle or pattern; NULL for json */
+	const char *arg;      /* needle, pattern or expression; schema: the schema as
+	                         JSON text; command: the program (or shell line), for
+	                         reasons; critique: the model's name; NULL for json */
 	const char *label;    /* optional "name:" shown in reports; NULL: derived */
-	void *compiled;       /* check_compile's result (pcre2_code *), owned by the flow */
-	struct spec_pos pos;
+	void *compiled;       /* check_compile's result (pcre2_code *, struct schema *,
+	                         struct expr *), owned by the flow */
+	struct spec_pos pos;  /* of the kind key */
+	struct spec_pos vpos; /* of its value */
+
+	const char *file;     /* schema, rubric or cites source file as written, or NULL */
+	const char **paths;   /* cites: JSON paths of the claims */
+	size_t n_paths;
+	const char *source;   /* cites: the source file's bytes, or NULL */
+	const char *input;    /* cites: or the name of the input that is the source */
+	const char **argv;    /* command: NULL-terminated; a string runs with /bin/sh -c */
+	double timeout;       /* command, critique: seconds (0: the default) */
+	const char *rubric;   /* critique: the rubric file's bytes */
+	double threshold;     /* critique: the lowest passing score, 0..1 */
+	int model_index;      /* critique: index into models[], or -1 */
 };
 
 struct spec_model {
@@ -90,6 +110,9 @@ struct spec_step {
 	int model_index;
 	const char *prompt;     /* template text (inline, or read from prompt_file) */
 	struct spec_pos prompt_pos;
+	struct spec_check *output_schema; /* output_schema: a schema check, or NULL */
+	int revise;             /* revise: N extra attempts with the failures fed back */
+	int best_of;            /* best_of: N candidates; 0 when unset */
 
 	/* check, approve, ship: the generate step whose artifact they act on */
 	const char *of;

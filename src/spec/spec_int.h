@@ -12,6 +12,7 @@
 #ifndef WR_SPEC_SPEC_INT_H
 #define WR_SPEC_SPEC_INT_H
 
+#include <jansson.h>
 #include <libfyaml.h>
 #include <stddef.h>
 
@@ -155,6 +156,8 @@ int ld_get_int(struct ld *ld, const struct ld_kv *kv, long long min, const char 
                long long *out);
 int ld_get_num(struct ld *ld, const struct ld_kv *kv, double min, double max,
                const char *what, double *out);
+/* A YAML node as JSON (plain scalars typed); NULL when out of memory. */
+json_t *ld_node_json(struct ld *ld, struct fy_node *n);
 int ld_need_mapping(struct ld *ld, const struct ld_kv *kv, const char *what);
 /* [A-Za-z_][A-Za-z0-9_]* (and '-' when dash), at most LD_ID_MAX bytes. */
 int ld_id_ok(const char *s, int dash);
@@ -164,5 +167,8 @@ int ld_id_ok(const char *s, int dash);
 void ld_walk(struct ld *ld, struct fy_node *root);       /* walk.c */
 void ld_walk_steps(struct ld *ld, const struct ld_kv *top); /* steps.c */
 void ld_validate(struct ld *ld);                         /* validate.c */
+void ld_walk_checks(struct ld *ld, const struct ld_kv *top, struct spec_step *st);
+void ld_walk_output_schema(struct ld *ld, const struct ld_kv *kv, struct spec_step *st);
+                                                         /* checks.c */
 
 #endif

@@ -16,23 +16,21 @@ static const char *const kind_names[] = { "generate", "check", "approve", "ship"
 
 enum {
 	K_ID, K_KIND, K_MODEL, K_PROMPT, K_PROMPT_FILE, K_OF, K_CHECKS, K_TO, K_APPEND,
-	K_OVERWRITE, K_REQUIRES, K_COUNT_
+	K_OVERWRITE, K_REQUIRES, K_OUTPUT_SCHEMA, K_REVISE, K_BEST_OF, K_COUNT_
 };
 static const char *const step_keys[] = {
 	"id", "kind", "model", "prompt", "prompt_file", "of", "checks", "to", "append",
-	"overwrite", "requires", NULL
+	"overwrite", "requires", "output_schema", "revise", "best_of", NULL
 };
 #define B(k) (1u << (k))
 #define COMMON (B(K_ID) | B(K_KIND))
 static const unsigned kind_keys[STEP_KIND_COUNT_] = {
-	[STEP_GENERATE] = COMMON | B(K_MODEL) | B(K_PROMPT) | B(K_PROMPT_FILE),
+	[STEP_GENERATE] = COMMON | B(K_MODEL) | B(K_PROMPT) | B(K_PROMPT_FILE) |
+	                  B(K_OUTPUT_SCHEMA) | B(K_REVISE) | B(K_BEST_OF),
 	[STEP_CHECK] = COMMON | B(K_OF) | B(K_CHECKS),
 	[STEP_APPROVE] = COMMON | B(K_OF),
 	[STEP_SHIP] = COMMON | B(K_OF) | B(K_TO) | B(K_APPEND) | B(K_OVERWRITE) | B(K_REQUIRES),
 };
-
-static const char *const check_keys[] = { "json", "contains", "not_contains", "regex",
-                                          "name", NULL };
 
 /* "step 'draft'" or, without a valid id, "step 3". */
 static const char *label(const struct spec_step *s, size_t i, char *buf, size_t size)
@@ -42,97 +40,6 @@ static const char *label(const struct spec_step *s, size_t i, char *buf, size_t 
 	else
 		snprintf(buf, size, "step %zu", i + 1);
 	return buf;
-}
-
-/* --- checks --- */
-
-static void walk_check(struct ld *ld, struct fy_node *item, struct spec_check *c,
-                       struct spec_pos fallback)
-{
-	struct ld_kv kv, kind_kv;
-	void *it = NULL;
-	int kind = -1, bad = 0, b;
-	size_t len;
-	const char *s;
-	struct wr_err e = { 0, "" };
-
-	if (ld_is_alias(item))
-		return;
-	if (!item || !fy_node_is_mapping(item)) {
-		ld_problem(ld, ld_pos(item, fallback),
-		           "each check must be a mapping like '- json: true' or "
-		           "'- contains: \"total\"'");
-		return;
-	}
-	memset(&kind_kv, 0, sizeof(kind_kv));
-	while (ld_next_pair(ld, item, &it, &kv)) {
-		int k = name_index(check_keys, CHECK_KIND_COUNT_, kv.key);
-
-		if (k >= 0 && kind >= 0) {
-			ld_problem(ld, kv.kpos, "a check has both '%s' and '%s': use one kind per "
-			           "item", check_keys[kind], kv.key);
-			bad = 1;
-		} else if (k >= 0) {
-			kind = k;
-			kind_kv = kv;
-		} else if (!strcmp(kv.key, "name")) {
-			if (ld_get_str(ld, &kv, 1, &c->label) < 0)
-				bad = 1;
-		} else {
-			ld_unknown_key(ld, &kv, " in check", check_keys);
-			bad = 1;
-		}
-	}
-	if (kind < 0) {
-		ld_problem(ld, ld_pos(item, fallback),
-		           "a check needs one of json, contains, not_contains, regex");
-		return;
-	}
-	c->kind = (enum check_kind)kind;
-	c->pos = kind_kv.kpos;
-	if (ld_is_alias(kind_kv.v))
-		return;
-	s = ld_scalar(ld, kind_kv.v, &len);
-	if (kind == CHECK_JSON) {
-		if (!s || !ld_is_plain(kind_kv.v) || ld_parse_bool(s, len, &b) < 0 || !b) {
-			ld_problem(ld, kind_kv.vpos, "'json' takes true");
-			return;
-		}
-	} else {
-		if (!s || ld_is_null(kind_kv.v) || len == 0) {
-			ld_problem(ld, kind_kv.vpos, "'%s' needs a non-empty string", kind_kv.key);
-			return;
-		}
-		if (!(c->arg = arena_strndup(ld->a, s, len))) {
-			ld->oom = 1;
-			return;
-		}
-	}
-	if (!bad && check_compile(c, &e) < 0)
-		ld_problem(ld, kind_kv.vpos, "%s", e.msg);
-}
-
-static void walk_checks(struct ld *ld, const struct ld_kv *top, struct spec_step *st)
-{
-	struct fy_node *item;
-	void *it = NULL;
-	size_t n;
-
-	if (ld_is_alias(top->v))
-		return;
-	if (!top->v || !fy_node_is_sequence(top->v) ||
-	    fy_node_sequence_item_count(top->v) == 0) {
-		ld_problem(ld, top->vpos, "'checks' must be a non-empty list of checks");
-		return;
-	}
-	n = (size_t)fy_node_sequence_item_count(top->v);
-	st->checks = arena_alloc(ld->a, n * sizeof(*st->checks));
-	if (!st->checks) {
-		ld->oom = 1;
-		return;
-	}
-	while ((item = fy_node_sequence_iterate(top->v, &it)) != NULL && st->n_checks < n)
-		walk_check(ld, item, &st->checks[st->n_checks++], top->vpos);
 }
 
 /* --- one step --- */
@@ -265,6 +172,7 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 	char name[96], where[120];
 	int has_prompt = 0, has_pfile = 0, has_to = 0, has_overwrite = 0;
 	int overwrite = 0;
+	long long loop;
 	unsigned seen = 0;  /* B(k) for each key present */
 
 	st->pos = pos;
@@ -333,7 +241,28 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 				x->of_pos = kv.vpos;
 			break;
 		case K_CHECKS:
-			walk_checks(ld, &kv, st);
+			ld_walk_checks(ld, &kv, st);
+			break;
+		case K_OUTPUT_SCHEMA:
+			ld_walk_output_schema(ld, &kv, st);
+			break;
+		case K_REVISE:
+		case K_BEST_OF:
+			if (ld_get_int(ld, &kv, k == K_REVISE ? 0 : 1,
+			               "a whole number of attempts (at most 20)", &loop) < 0)
+				break;
+			if (loop > 20) {
+				ld_problem(ld, kv.vpos, "'%s' must be a whole number of attempts (at "
+				           "most 20)", kv.key);
+				break;
+			}
+			if (k == K_REVISE)
+				st->revise = (int)loop;
+			else
+				st->best_of = (int)loop;
+			if (st->revise && st->best_of)
+				ld_problem(ld, kv.kpos, "%s: use either 'revise' or 'best_of', not both",
+				           name);
 			break;
 		case K_TO:
 		case K_APPEND:

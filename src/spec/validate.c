@@ -98,6 +98,41 @@ static void resolve_model(struct ld *ld, size_t i, const char **names)
 		           st->model);
 }
 
+/* A critique's model and a cites check's input must exist. */
+static void resolve_checks(struct ld *ld, size_t i, const char **names)
+{
+	struct spec_flow *f = ld->flow;
+	struct spec_step *st = &f->steps[i];
+	const char *sug;
+
+	for (size_t k = 0; k < st->n_checks; k++) {
+		struct spec_check *c = &st->checks[k];
+
+		if (c->kind == CHECK_CRITIQUE && c->arg && ld->has_models) {
+			c->model_index = ld_index_get(&ld->models, c->arg);
+			if (c->model_index >= 0)
+				continue;
+			sug = spec_suggest(c->arg, names, f->n_models);
+			ld_problem(ld, c->vpos, "unknown model '%.80s'%s%s%s", c->arg,
+			           sug ? " (did you mean '" : " (not under 'models')",
+			           sug ? sug : "", sug ? "'?)" : "");
+		} else if (c->kind == CHECK_CRITIQUE && c->arg) {
+			ld_problem(ld, c->vpos, "a critique needs 'models': '%.80s' is not defined",
+			           c->arg);
+		} else if (c->kind == CHECK_CITES && c->input &&
+		           ld_index_get(&ld->inputs, c->input) < 0) {
+			const char **in = arena_alloc(ld->a, (f->n_inputs + 1) * sizeof(*in));
+
+			for (size_t j = 0; in && j < f->n_inputs; j++)
+				in[j] = f->inputs[j].name;
+			sug = in ? spec_suggest(c->input, in, f->n_inputs) : NULL;
+			ld_problem(ld, c->pos, "cites: no input named '%.80s'%s%s%s", c->input,
+			           sug ? " (did you mean '" : " (declare it under 'inputs')",
+			           sug ? sug : "", sug ? "'?)" : "");
+		}
+	}
+}
+
 static void resolve_of(struct ld *ld, size_t i)
 {
 	struct spec_flow *f = ld->flow;
@@ -152,6 +187,7 @@ static void resolve(struct ld *ld)
 			resolve_model(ld, i, names);
 		} else {
 			resolve_of(ld, i);
+			resolve_checks(ld, i, names);
 		}
 	}
 	if (generates && !ld->has_models)

@@ -371,6 +371,11 @@ static json_t *node_json(struct ld *ld, struct fy_node *n, int depth)
 	return json_stringn(s, len);
 }
 
+json_t *ld_node_json(struct ld *ld, struct fy_node *n)
+{
+	return node_json(ld, n, 0);
+}
+
 static void model_options(struct ld *ld, struct fy_node *map, struct spec_model *m,
                           struct spec_pos pos)
 {

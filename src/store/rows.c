@@ -107,11 +107,26 @@ int store_artifact_put(struct store *st, const struct store_artifact *a,
 	return st_exec(st, s, err, "writing an artifact");
 }
 
+static void art_row(sqlite3_stmt *s, struct store_artifact *a)
+{
+	char tmp[64];
+
+	memset(a, 0, sizeof(*a));
+	st_col(s, 0, a->run_id, sizeof(a->run_id));
+	st_col(s, 1, a->step_id, sizeof(a->step_id));
+	st_col(s, 2, a->hash, sizeof(a->hash));
+	a->size = sqlite3_column_int64(s, 3);
+	st_col(s, 4, tmp, sizeof(tmp));
+	a->state = st_state_parse(tmp);
+	st_col(s, 5, tmp, sizeof(tmp));
+	a->failure = st_failure_parse(tmp);
+	a->checks_passed = sqlite3_column_int(s, 6);
+}
+
 int store_artifact_get(struct store *st, const char *run_id, const char *step_id,
                        struct store_artifact *a, struct wr_err *err)
 {
 	sqlite3_stmt *s = st_stmt(st, S_ART_GET, err);
-	char tmp[64];
 	int rc;
 
 	if (!s)
@@ -119,18 +134,8 @@ int store_artifact_get(struct store *st, const char *run_id, const char *step_id
 	st_text(s, 1, run_id);
 	st_text(s, 2, step_id);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		memset(a, 0, sizeof(*a));
-		st_col(s, 0, a->run_id, sizeof(a->run_id));
-		st_col(s, 1, a->step_id, sizeof(a->step_id));
-		st_col(s, 2, a->hash, sizeof(a->hash));
-		a->size = sqlite3_column_int64(s, 3);
-		st_col(s, 4, tmp, sizeof(tmp));
-		a->state = st_state_parse(tmp);
-		st_col(s, 5, tmp, sizeof(tmp));
-		a->failure = st_failure_parse(tmp);
-		a->checks_passed = sqlite3_column_int(s, 6);
-	}
+	if (rc == SQLITE_ROW)
+		art_row(s, a);
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
 		return 0;
@@ -138,6 +143,26 @@ int store_artifact_get(struct store *st, const char *run_id, const char *step_id
 		return err_set(err, WR_ENOTFOUND, "run %s has no artifact from step '%s'",
 		               run_id, step_id);
 	return st_fail(st, err, "reading an artifact");
+}
+
+int store_artifacts_each(struct store *st, const char *run_id,
+                         int (*fn)(void *ud, const struct store_artifact *a), void *ud,
+                         struct wr_err *err)
+{
+	sqlite3_stmt *s = st_stmt(st, S_ART_LIST, err);
+	struct store_artifact a;
+	int rc;
+
+	if (!s)
+		return WR_ESTORE;
+	st_text(s, 1, run_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		art_row(s, &a);
+		if (fn(ud, &a))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "listing artifacts");
 }
 
 /* --- checks --- */

@@ -64,6 +64,9 @@ static const char *const stmt_sql[S_COUNT_] = {
 	[S_ART_GET] =
 		"SELECT run_id, step_id, hash, size, state, failure, checks_passed "
 		"FROM artifacts WHERE run_id = ?1 AND step_id = ?2",
+	[S_ART_LIST] =
+		"SELECT run_id, step_id, hash, size, state, failure, checks_passed "
+		"FROM artifacts WHERE run_id = ?1 ORDER BY rowid",
 	[S_CHECK_PUT] =
 		"INSERT OR REPLACE INTO checks(run_id, step_id, idx, kind, artifact, passed, "
 		"failure, reason, seconds) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",

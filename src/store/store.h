@@ -115,6 +115,11 @@ int store_artifact_put(struct store *st, const struct store_artifact *a,
                        struct wr_err *err);
 int store_artifact_get(struct store *st, const char *run_id, const char *step_id,
                        struct store_artifact *a, struct wr_err *err);
+/* Every artifact of a run in the order they were first stored; rejected
+ * attempts of a looping generate step are stored as "STEP#N". */
+int store_artifacts_each(struct store *st, const char *run_id,
+                         int (*fn)(void *ud, const struct store_artifact *a), void *ud,
+                         struct wr_err *err);
 
 /* --- checks, calls, effects --- */
 
