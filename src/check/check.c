@@ -213,15 +213,25 @@ static void run_schema(const struct spec_check *c, const char *bytes, size_t len
 		       rc == 0 ? "does not match the schema" : "schema validation ran out of memory");
 }
 
-/* The source a cites check reads: a file's bytes or an input's value. */
+/* The source a cites check reads: a file's bytes, an input's value, or
+ * the chunks a retrieve step found (into keep). */
 static const char *cites_source(const struct spec_check *c, const struct check_ctx *ctx,
-                                const char **name)
+                                const char **name, struct buf *keep, char *label,
+                                size_t label_size)
 {
 	json_t *v;
 
 	*name = c->file;
 	if (c->source)
 		return c->source;
+	if (c->retrieved) {
+		snprintf(label, label_size, "the chunks step '%s' retrieved", c->retrieved);
+		*name = label;
+		if (!ctx || !ctx->retrieved || ctx->retrieved(ctx->ud, c->retrieved, keep) < 0 ||
+		    buf_addc(keep, '\0') < 0)
+			return NULL;
+		return keep->data;
+	}
 	*name = c->input;
 	v = ctx && ctx->inputs && c->input ? json_object_get(ctx->inputs, c->input) : NULL;
 	return json_is_string(v) ? json_string_value(v) : NULL;
@@ -230,7 +240,8 @@ static const char *cites_source(const struct spec_check *c, const struct check_c
 static void run_cites(const struct spec_check *c, const struct check_ctx *ctx,
                       const char *bytes, size_t len, struct check_result *res)
 {
-	struct buf src = BUF_INIT, claim = BUF_INIT;
+	struct buf src = BUF_INIT, claim = BUF_INIT, kept = BUF_INIT;
+	char label[WR_ID_MAX + 40];
 	json_t *doc = NULL, *got = json_array();
 	const char *text, *name, *miss = NULL;
 	char shown[160];
@@ -240,9 +251,13 @@ static void run_cites(const struct spec_check *c, const struct check_ctx *ctx,
 		result(res, 0, WR_FAIL_CHECK_FAILED, "%s", "out of memory");
 		goto out;
 	}
-	if (!(text = cites_source(c, ctx, &name))) {
-		result(res, 0, WR_FAIL_CONTEXT_MISSING, "the source input '%s' has no value",
-		       c->input ? c->input : "?");
+	if (!(text = cites_source(c, ctx, &name, &kept, label, sizeof(label)))) {
+		if (c->retrieved)
+			result(res, 0, WR_FAIL_CONTEXT_MISSING, "step '%s' retrieved nothing to cite",
+			       c->retrieved);
+		else
+			result(res, 0, WR_FAIL_CONTEXT_MISSING, "the source input '%s' has no value",
+			       c->input ? c->input : "?");
 		goto out;
 	}
 	if (!(doc = load_doc(bytes, len, res)))
@@ -294,6 +309,7 @@ out:
 	json_decref(got);
 	buf_release(&src);
 	buf_release(&claim);
+	buf_release(&kept);
 }
 
 static void run_expr(const struct spec_check *c, const char *bytes, size_t len,

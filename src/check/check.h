@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "spec/spec.h"
 #include "warrant.h"
 
@@ -18,6 +19,10 @@ struct check_result {
 struct check_ctx {
 	json_t *inputs;           /* the run's inputs (cites with input:), or NULL */
 	const char *dir;          /* the workflow's directory (command), or NULL */
+	/* cites with retrieved: the text of that retrieve step's chunks into
+	 * out; 0, or -1 when the step has none. NULL: no such source. */
+	int (*retrieved)(void *ud, const char *step, struct buf *out);
+	void *ud;
 };
 
 /* Prepares a check once at load time: compiles a regex, a schema (c->arg,

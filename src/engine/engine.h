@@ -60,6 +60,7 @@ int engine_step_put(struct engine *e, int idx, const char *status, enum wr_failu
  * which it commits), or an error when it could not. --- */
 int step_generate(struct engine *e, int idx, struct wr_err *err);
 int step_check(struct engine *e, int idx, struct wr_err *err);
+int step_retrieve(struct engine *e, int idx, struct wr_err *err);
 int step_approve(struct engine *e, int idx, struct wr_err *err);
 int step_ship(struct engine *e, int idx, struct wr_err *err);
 

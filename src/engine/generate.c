@@ -52,6 +52,27 @@ static const char *keep(struct lookup *l, const char *s, size_t len)
 	return l->vals.data + at;
 }
 
+/* A retrieve step's results as quotes a model can cite: each chunk's text
+ * under its id, "[contract#12] ...", in rank order. b holds the results'
+ * JSON and gets the quotes instead. */
+static int quotes(struct buf *b)
+{
+	json_t *doc = json_loadb(b->data, b->len, 0, NULL), *hit;
+	size_t i;
+
+	buf_reset(b);
+	json_array_foreach(json_object_get(doc, "results"), i, hit) {
+		if (buf_printf(b, "%s[%s] %s\n", i ? "\n" : "",
+		               json_string_value(json_object_get(hit, "id")),
+		               json_string_value(json_object_get(hit, "text"))) < 0) {
+			json_decref(doc);
+			return -1;
+		}
+	}
+	json_decref(doc);
+	return 0;
+}
+
 static const char *lookup_var(void *ud, const char *name)
 {
 	struct lookup *l = ud;
@@ -95,13 +116,19 @@ static const char *lookup_var(void *ud, const char *name)
 		struct buf b = BUF_INIT;
 		const char *v = NULL;
 
-		if (!dot || strcmp(dot, ".output") || (size_t)(dot - name - 6) >= sizeof(step))
+		if (!dot || (strcmp(dot, ".output") && strcmp(dot, ".quotes")) ||
+		    (size_t)(dot - name - 6) >= sizeof(step))
 			return NULL;
 		memcpy(step, name + 6, (size_t)(dot - name - 6));
 		step[dot - name - 6] = '\0';
 		if (store_artifact_get(e->st, e->run.id, step, &a, l->err) < 0 ||
 		    store_blob_get_verified(e->st, a.hash, &b, l->err) < 0) {
 			l->failed = 1;
+			buf_release(&b);
+			return NULL;
+		}
+		if (!strcmp(dot, ".quotes") && quotes(&b) < 0) {
+			l->failed = err_set(l->err, WR_ENOMEM, "out of memory") != 0;
 			buf_release(&b);
 			return NULL;
 		}

@@ -186,6 +186,7 @@ static int run_step(struct engine *e, int idx, struct wr_err *err)
 	case STEP_CHECK: return step_check(e, idx, err);
 	case STEP_APPROVE: return step_approve(e, idx, err);
 	case STEP_SHIP: return step_ship(e, idx, err);
+	case STEP_RETRIEVE: return step_retrieve(e, idx, err);
 	case STEP_KIND_COUNT_: break;
 	}
 	return err_set(err, WR_ESPEC, "unknown step kind");

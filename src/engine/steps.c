@@ -97,6 +97,34 @@ int engine_check_put(struct engine *e, const char *step_id, const char *actor_st
 	                     a->hash, evidence, NULL, err);
 }
 
+/* A cites check's source when it names a retrieve step: the text of every
+ * chunk that step found, one after another. */
+static int retrieved_text(void *ud, const char *step, struct buf *out)
+{
+	struct engine *e = ud;
+	struct store_artifact a;
+	struct buf b = BUF_INIT;
+	struct wr_err err;
+	json_t *doc = NULL, *hit;
+	size_t i;
+	int rc = -1;
+
+	if (store_artifact_get(e->st, e->run.id, step, &a, &err) < 0 ||
+	    store_blob_get_verified(e->st, a.hash, &b, &err) < 0 ||
+	    !(doc = json_loadb(b.data, b.len, 0, NULL)))
+		goto out;
+	json_array_foreach(json_object_get(doc, "results"), i, hit) {
+		if (buf_adds(out, json_string_value(json_object_get(hit, "text"))) < 0 ||
+		    buf_adds(out, "\n\n") < 0)
+			goto out;
+	}
+	rc = json_array_size(json_object_get(doc, "results")) ? 0 : -1;
+out:
+	json_decref(doc);
+	buf_release(&b);
+	return rc;
+}
+
 /* Runs every check of s on bytes: the deterministic ones first, then the
  * critiques (model calls, made outside any transaction). results, secs,
  * calls and extra have s->n_checks entries. */
@@ -105,7 +133,7 @@ int engine_checks_run(struct engine *e, const struct spec_step *s, const char *r
                       double *secs, struct engine_call *calls, json_t **extra,
                       struct wr_err *err)
 {
-	struct check_ctx ctx = { e->inputs, e->flow->dir };
+	struct check_ctx ctx = { e->inputs, e->flow->dir, retrieved_text, e };
 	uint64_t t1;
 	int rc;
 

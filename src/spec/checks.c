@@ -18,12 +18,12 @@
 #include "core/err.h"
 #include "spec/spec_int.h"
 
-enum { O_NAME, O_SOURCE, O_INPUT, O_TIMEOUT, O_RUBRIC, O_THRESHOLD, O_COUNT_ };
+enum { O_NAME, O_SOURCE, O_INPUT, O_TIMEOUT, O_RUBRIC, O_THRESHOLD, O_RETRIEVED, O_COUNT_ };
 static const char *const opt_names[] = { "name", "source", "input", "timeout", "rubric",
-                                         "threshold", NULL };
+                                         "threshold", "retrieved", NULL };
 #define B(k) (1u << (k))
 static const unsigned kind_opts[CHECK_KIND_COUNT_] = {
-	[CHECK_CITES] = B(O_SOURCE) | B(O_INPUT),
+	[CHECK_CITES] = B(O_SOURCE) | B(O_INPUT) | B(O_RETRIEVED),
 	[CHECK_COMMAND] = B(O_TIMEOUT),
 	[CHECK_CRITIQUE] = B(O_RUBRIC) | B(O_THRESHOLD),
 };
@@ -39,7 +39,7 @@ static const char *const all_keys[] = { "json", "contains", "not_contains", "reg
 /* --- values --- */
 
 /* A string, or a non-empty list of strings, into a NULL-terminated array. */
-static const char **str_list(struct ld *ld, const struct ld_kv *kv, size_t *n)
+const char **ld_str_list(struct ld *ld, const struct ld_kv *kv, size_t *n)
 {
 	const char **out;
 	struct fy_node *item;
@@ -146,11 +146,11 @@ static int kind_value(struct ld *ld, const struct ld_kv *kv, struct spec_check *
 	if (c->kind == CHECK_SCHEMA)
 		return schema_value(ld, kv, c);
 	if (c->kind == CHECK_CITES)
-		return (c->paths = str_list(ld, kv, &c->n_paths)) ? 0 : -1;
+		return (c->paths = ld_str_list(ld, kv, &c->n_paths)) ? 0 : -1;
 	if (c->kind == CHECK_COMMAND) {
 		size_t n;
 
-		if (!(c->argv = str_list(ld, kv, &n)))
+		if (!(c->argv = ld_str_list(ld, kv, &n)))
 			return -1;
 		c->arg = c->argv[0];
 		if (kv->v && !fy_node_is_sequence(kv->v)) {   /* a shell line */
@@ -199,6 +199,8 @@ static int option(struct ld *ld, const struct ld_kv *kv, int o, struct spec_chec
 		return 0;
 	case O_INPUT:
 		return ld_get_str(ld, kv, 1, &c->input);
+	case O_RETRIEVED:
+		return ld_get_str(ld, kv, 1, &c->retrieved);
 	case O_TIMEOUT:
 		return ld_get_num(ld, kv, 0.001, 86400, "a number of seconds (up to 86400)",
 		                  &c->timeout);
@@ -274,13 +276,14 @@ static void walk_check(struct ld *ld, struct fy_node *item, struct spec_check *c
 	}
 	if (ld_is_alias(kind_kv.v) || kind_value(ld, &kind_kv, c) < 0)
 		return;
-	if (kind == CHECK_CITES && !(seen & (B(O_SOURCE) | B(O_INPUT)))) {
-		ld_problem(ld, c->pos, "a cites check needs 'source' (a file) or 'input' "
-		           "(an input's name)");
+	if (kind == CHECK_CITES && !(seen & (B(O_SOURCE) | B(O_INPUT) | B(O_RETRIEVED)))) {
+		ld_problem(ld, c->pos, "a cites check needs 'source' (a file), 'input' (an "
+		           "input's name) or 'retrieved' (a retrieve step)");
 		bad = 1;
-	} else if (kind == CHECK_CITES && (seen & B(O_SOURCE)) && (seen & B(O_INPUT))) {
-		ld_problem(ld, opts[O_INPUT].kpos, "a cites check takes 'source' or 'input', "
-		           "not both");
+	} else if (kind == CHECK_CITES && !!(seen & B(O_SOURCE)) + !!(seen & B(O_INPUT)) +
+	                                  !!(seen & B(O_RETRIEVED)) > 1) {
+		ld_problem(ld, c->pos, "a cites check takes one of 'source', 'input' and "
+		           "'retrieved'");
 		bad = 1;
 	}
 	if (kind == CHECK_CRITIQUE) {

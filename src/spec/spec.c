@@ -849,7 +849,8 @@ void spec_free(struct spec_flow *flow)
 
 /* --- names and look-ups --- */
 
-static const char *const step_kind_names[] = { "generate", "check", "approve", "ship" };
+static const char *const step_kind_names[] = { "generate", "check", "approve", "ship",
+                                                  "retrieve" };
 static const char *const check_kind_names[] = { "json", "contains", "not_contains", "regex",
                                                    "schema", "cites", "expr", "command",
                                                    "critique" };

@@ -24,6 +24,7 @@ enum spec_step_kind {
 	STEP_CHECK,
 	STEP_APPROVE,
 	STEP_SHIP,
+	STEP_RETRIEVE,
 	STEP_KIND_COUNT_
 };
 
@@ -56,6 +57,7 @@ struct spec_check {
 	size_t n_paths;
 	const char *source;   /* cites: the source file's bytes, or NULL */
 	const char *input;    /* cites: or the name of the input that is the source */
+	const char *retrieved;/* cites: or the retrieve step whose chunks are the source */
 	const char **argv;    /* command: NULL-terminated; a string runs with /bin/sh -c */
 	double timeout;       /* command, critique: seconds (0: the default) */
 	const char *rubric;   /* critique: the rubric file's bytes */
@@ -128,6 +130,12 @@ struct spec_step {
 	int overwrite;          /* 1: replace an existing file */
 	enum wr_state requires; /* VERIFIED or APPROVED; default APPROVED when the
 	                           artifact has an approve step, else VERIFIED */
+
+	/* retrieve: the query is a template, kept in prompt (and prompt_pos) */
+	const char **sources;   /* files, folders, globs, relative to the flow's dir */
+	size_t n_sources;
+	int top_k;              /* 1..100; default 5 */
+	const char *filter;     /* only chunks of files matching this glob, or NULL */
 };
 
 struct spec_flow {

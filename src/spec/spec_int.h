@@ -171,4 +171,8 @@ void ld_walk_checks(struct ld *ld, const struct ld_kv *top, struct spec_step *st
 void ld_walk_output_schema(struct ld *ld, const struct ld_kv *kv, struct spec_step *st);
                                                          /* checks.c */
 
+/* A string, or a non-empty list of strings, into a NULL-terminated array in
+ * the flow's arena (checks.c). */
+const char **ld_str_list(struct ld *ld, const struct ld_kv *kv, size_t *n);
+
 #endif

@@ -12,15 +12,18 @@
 #include "core/os.h"
 #include "spec/spec_int.h"
 
-static const char *const kind_names[] = { "generate", "check", "approve", "ship", NULL };
+static const char *const kind_names[] = { "generate", "check", "approve", "ship", "retrieve",
+                                          NULL };
 
 enum {
 	K_ID, K_KIND, K_MODEL, K_PROMPT, K_PROMPT_FILE, K_OF, K_CHECKS, K_TO, K_APPEND,
-	K_OVERWRITE, K_REQUIRES, K_OUTPUT_SCHEMA, K_REVISE, K_BEST_OF, K_COUNT_
+	K_OVERWRITE, K_REQUIRES, K_OUTPUT_SCHEMA, K_REVISE, K_BEST_OF, K_QUERY, K_SOURCES,
+	K_TOP_K, K_FILTER, K_COUNT_
 };
 static const char *const step_keys[] = {
 	"id", "kind", "model", "prompt", "prompt_file", "of", "checks", "to", "append",
-	"overwrite", "requires", "output_schema", "revise", "best_of", NULL
+	"overwrite", "requires", "output_schema", "revise", "best_of", "query", "sources",
+	"top_k", "filter", NULL
 };
 #define B(k) (1u << (k))
 #define COMMON (B(K_ID) | B(K_KIND))
@@ -30,6 +33,7 @@ static const unsigned kind_keys[STEP_KIND_COUNT_] = {
 	[STEP_CHECK] = COMMON | B(K_OF) | B(K_CHECKS),
 	[STEP_APPROVE] = COMMON | B(K_OF),
 	[STEP_SHIP] = COMMON | B(K_OF) | B(K_TO) | B(K_APPEND) | B(K_OVERWRITE) | B(K_REQUIRES),
+	[STEP_RETRIEVE] = COMMON | B(K_QUERY) | B(K_SOURCES) | B(K_TOP_K) | B(K_FILTER),
 };
 
 /* "step 'draft'" or, without a valid id, "step 3". */
@@ -275,6 +279,27 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 		case K_OVERWRITE:
 			has_overwrite = ld_get_bool(ld, &kv, &overwrite) == 0;
 			break;
+		case K_QUERY:
+			if (ld_get_str(ld, &kv, 1, &st->prompt) == 0) {
+				x->prompt = kv.v;
+				st->prompt_pos = kv.vpos;
+			}
+			break;
+		case K_SOURCES:
+			st->sources = ld_str_list(ld, &kv, &st->n_sources);
+			break;
+		case K_TOP_K:
+			if (ld_get_int(ld, &kv, 1, "a whole number of chunks (at most 100)", &loop) < 0)
+				break;
+			if (loop > 100)
+				ld_problem(ld, kv.vpos, "'top_k' must be a whole number of chunks (at "
+				           "most 100)");
+			else
+				st->top_k = (int)loop;
+			break;
+		case K_FILTER:
+			ld_get_str(ld, &kv, 1, &st->filter);
+			break;
 		case K_REQUIRES:
 			walk_requires(ld, &kv, st, x);
 			break;
@@ -284,8 +309,8 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 	}
 	if (!x->kind_ok) {
 		if (!(seen & B(K_KIND)))
-			ld_problem_missing(ld, map, pos, "%s: missing 'kind' (generate, check, approve or ship)",
-			           name);
+			ld_problem_missing(ld, map, pos, "%s: missing 'kind' (generate, check, approve, "
+			                   "ship or retrieve)", name);
 	}
 	if (!(seen & B(K_ID)))
 		ld_problem_missing(ld, map, pos, "%s: missing 'id'", name);
@@ -316,6 +341,15 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 		if (has_overwrite && st->append)
 			ld_problem(ld, pos, "%s: 'overwrite' is only valid with 'to'", name);
 		st->overwrite = overwrite;
+		break;
+	case STEP_RETRIEVE:
+		if (!(seen & B(K_QUERY)))
+			ld_problem_missing(ld, map, pos, "%s: missing 'query'", name);
+		if (!(seen & B(K_SOURCES)))
+			ld_problem_missing(ld, map, pos, "%s: missing 'sources' (files or folders to "
+			                   "search)", name);
+		if (!st->top_k)
+			st->top_k = 5;
 		break;
 	default:
 		break;

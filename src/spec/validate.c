@@ -410,7 +410,8 @@ static const char *const contract_vars[] = {
 	"contract.stop", NULL
 };
 
-static void tpl_step_var(struct tpl_ctx *t, const char *name, const char *id, size_t off)
+static void tpl_step_var(struct tpl_ctx *t, const char *name, const char *id, size_t off,
+                         int quotes)
 {
 	struct ld *ld = t->ld;
 	struct spec_flow *f = ld->flow;
@@ -427,9 +428,15 @@ static void tpl_step_var(struct tpl_ctx *t, const char *name, const char *id, si
 	} else if ((size_t)j >= t->step) {
 		tpl_problem(t, off, "template variable '%.80s' names step '%s', which does not "
 		            "come before this one", name, id);
-	} else if (ld->xs[j].kind_ok && f->steps[j].kind != STEP_GENERATE) {
+	} else if (ld->xs[j].kind_ok && quotes && f->steps[j].kind != STEP_RETRIEVE) {
 		tpl_problem(t, off, "template variable '%.80s' names '%s', %s %s step: only "
-		            "generate steps have output", name, id,
+		            "retrieve steps have quotes", name, id,
+		            f->steps[j].kind == STEP_APPROVE ? "an" : "a",
+		            spec_step_kind_name(f->steps[j].kind));
+	} else if (ld->xs[j].kind_ok && f->steps[j].kind != STEP_GENERATE &&
+	           f->steps[j].kind != STEP_RETRIEVE) {
+		tpl_problem(t, off, "template variable '%.80s' names '%s', %s %s step: only "
+		            "generate and retrieve steps have output", name, id,
 		            f->steps[j].kind == STEP_APPROVE ? "an" : "a",
 		            spec_step_kind_name(f->steps[j].kind));
 	}
@@ -462,7 +469,8 @@ static void tpl_unknown(struct tpl_ctx *t, const char *name, size_t off)
 		            sug);
 	else
 		tpl_problem(t, off, "unknown template variable '%.80s' (use contract, "
-		            "contract.purpose, inputs.NAME or steps.ID.output)", name);
+		            "contract.purpose, inputs.NAME, steps.ID.output or steps.ID.quotes)",
+		            name);
 }
 
 static int tpl_var(void *ud, const char *name, size_t len, size_t off)
@@ -497,7 +505,13 @@ static int tpl_var(void *ud, const char *name, size_t len, size_t off)
 	if (!strncmp(buf, "steps.", 6) && n > 13 && !strcmp(buf + n - 7, ".output")) {
 		memcpy(id, buf + 6, n - 13);
 		id[n - 13] = '\0';
-		tpl_step_var(t, buf, id, off);
+		tpl_step_var(t, buf, id, off, 0);
+		return 0;
+	}
+	if (!strncmp(buf, "steps.", 6) && n > 13 && !strcmp(buf + n - 7, ".quotes")) {
+		memcpy(id, buf + 6, n - 13);
+		id[n - 13] = '\0';
+		tpl_step_var(t, buf, id, off, 1);
 		return 0;
 	}
 	tpl_unknown(t, buf, off);
@@ -511,13 +525,40 @@ static void templates(struct ld *ld)
 	for (size_t i = 0; i < f->n_steps; i++) {
 		struct tpl_ctx t;
 
-		if (!ld->xs[i].kind_ok || f->steps[i].kind != STEP_GENERATE || !f->steps[i].prompt)
+		if (!ld->xs[i].kind_ok || !f->steps[i].prompt ||
+		    (f->steps[i].kind != STEP_GENERATE && f->steps[i].kind != STEP_RETRIEVE))
 			continue;
 		memset(&t, 0, sizeof(t));
 		t.ld = ld;
 		t.step = i;
 		cursor_init(ld, &t.cur, &f->steps[i], &ld->xs[i]);
 		tpl_each_var(f->steps[i].prompt, tpl_var, &t);
+	}
+}
+
+/* A cites check's "retrieved:" names an earlier retrieve step. */
+static void retrieved_refs(struct ld *ld)
+{
+	struct spec_flow *f = ld->flow;
+
+	for (size_t i = 0; i < f->n_steps; i++) {
+		for (size_t k = 0; k < f->steps[i].n_checks; k++) {
+			const struct spec_check *c = &f->steps[i].checks[k];
+			int j;
+
+			if (!c->retrieved)
+				continue;
+			j = ld_index_get(f->step_index, c->retrieved);
+			if (j < 0)
+				ld_problem(ld, c->pos, "'retrieved' names unknown step '%.80s'",
+				           c->retrieved);
+			else if ((size_t)j >= i)
+				ld_problem(ld, c->pos, "'retrieved' names step '%s', which does not come "
+				           "before this one", c->retrieved);
+			else if (ld->xs[j].kind_ok && f->steps[j].kind != STEP_RETRIEVE)
+				ld_problem(ld, c->pos, "'retrieved' names '%s', a %s step: it must be a "
+				           "retrieve step", c->retrieved, spec_step_kind_name(f->steps[j].kind));
+		}
 	}
 }
 
@@ -530,6 +571,7 @@ void ld_validate(struct ld *ld)
 		return;
 	resolve(ld);
 	authority(ld);
+	retrieved_refs(ld);
 	if (!ld->oom)
 		templates(ld);
 }

@@ -120,7 +120,7 @@ TEST(check_cites_pass_and_fail)
 TEST(check_cites_from_an_input)
 {
 	json_t *inputs = json_pack("{s:s}", "notes", "Revenue grew 4% in Q3.");
-	struct check_ctx ctx = { inputs, NULL };
+	struct check_ctx ctx = { inputs, NULL, NULL, NULL };
 	const char *paths[] = { "quote", NULL };
 	struct spec_check c = { .kind = CHECK_CITES, .input = "notes", .paths = paths,
 	                        .n_paths = 1 };

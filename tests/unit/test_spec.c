@@ -361,7 +361,7 @@ TEST(spec_template_rules)
 		{ "    prompt: '{{contract}} {{contract.stop}} {{inputs.doc}} {{steps.a.output}}'\n",
 		  NULL },
 		{ "    prompt: 'literal {{{{ braces'\n", NULL },
-		{ "    prompt: '{{steps.c.output}}'\n", "only generate steps have output" },
+		{ "    prompt: '{{steps.c.output}}'\n", "only generate and retrieve steps have output" },
 		{ "    prompt: '{{steps.b.output}}'\n", "does not come before" },
 		{ "    prompt: '{{steps.zz.output}}'\n", "unknown step 'zz'" },
 		{ "    prompt: '{{inputs.dco}}'\n", "did you mean 'inputs.doc'" },
