@@ -11,7 +11,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl
+PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl libseccomp
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -73,7 +73,12 @@ $(BUILD)/mockllm: tests/servers/mockllm.c
 $(BUILD)/probe: tests/servers/probe.c $(BUILD)/libwarrant.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libwarrant.a $(LDLIBS)
 
-test: all $(BUILD)/unit $(BUILD)/mockllm $(BUILD)/probe
+# An attacker for the sandbox tests: tries each way out (tests/e2e/sandbox.sh).
+# Plain flags: it must run under rlimits, where sanitizers would not.
+$(BUILD)/sbx_escape: tests/sandbox/escape.c
+	$(CC) -O2 -std=gnu17 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -o $@ $<
+
+test: all $(BUILD)/unit $(BUILD)/mockllm $(BUILD)/probe $(BUILD)/sbx_escape
 	@tests/run.sh $(BUILD)
 
 deps:

@@ -25,6 +25,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
 
 /* --- cli_common.c --- */
 
