@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -464,7 +465,7 @@ int wr_sandbox_run(const struct wr_sandbox_params *p, struct wr_sandbox_result *
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	int prep[2] = { -1, -1 }, pidfd = -1, status = 0, rc = WR_EINVAL, abi = 0;
 	unsigned want, have = 0;
-	char path[4200];
+	char path[4200], cwd[PATH_MAX];
 	uint64_t t0 = os_mono_ns(), deadline;
 	pid_t pid = -1;
 
@@ -477,6 +478,11 @@ int wr_sandbox_run(const struct wr_sandbox_params *p, struct wr_sandbox_result *
 		goto out;
 	}
 	pl.cwd = p->cwd ? p->cwd : p->write_paths && p->write_paths[0] ? p->write_paths[0] : "/";
+	if (!realpath(pl.cwd, cwd)) {
+		err_set(err, rc, "sandbox: work dir %s: %s", pl.cwd, strerror(errno));
+		goto out;
+	}
+	pl.cwd = cwd;  /* absolute: it is HOME too */
 	if (!(pl.argv = strv_dup(p->argv))) {
 		rc = err_set(err, WR_ENOMEM, "out of memory");
 		goto out;

@@ -156,6 +156,11 @@ TEST(sandbox_program_not_found_and_bad_params)
 	EXPECT_INT(wr_sandbox_run(&p, &r, &err), WR_EINVAL);
 	wr_sandbox_result_release(&r);
 	p.argv = argv;
+	p.cwd = "/nonexistent/work";
+	EXPECT_INT(wr_sandbox_run(&p, &r, &err), WR_EINVAL);
+	EXPECT_CONTAINS(err.msg, "work dir /nonexistent/work");
+	wr_sandbox_result_release(&r);
+	p.cwd = NULL;
 	p.read_paths = missing;
 	if (sbx_landlock_abi() >= 1) {
 		EXPECT_INT(wr_sandbox_run(&p, &r, &err), WR_EINVAL);
