@@ -9,8 +9,12 @@
  *   stdin/stdout/stderr pipes, every other fd close-on-exec
  *   network namespace            as root directly; otherwise inside a new
  *                                user namespace mapping only the caller
- *   work dir, rlimits
- *   uid and gid of nobody        when root: RLIMIT_NPROC never binds root
+ *   work dir
+ *   uid and gid of nobody        when root: RLIMIT_NPROC never binds root;
+ *                                then a user namespace, so the process
+ *                                count is this sandbox's alone
+ *   rlimits                      after the namespace, which takes the
+ *                                caller's RLIMIT_NPROC as its outer cap
  *   no_new_privs, Landlock, seccomp, execve
  *
  * A step that fails is reported on a close-on-exec pipe as (step, errno):
@@ -205,14 +209,27 @@ static void child_main(const struct plan *pl)
 	}
 	if (chdir(pl->cwd) < 0)
 		child_report(pl, STEP_CWD, errno, 1);
-	child_check(pl, child_limits(p), STEP_RLIMIT);
 	if (pl->drop_ids) {
 		gid_t g = (gid_t)p->gid;
 		uid_t u = (uid_t)p->uid;
 
 		if (setgroups(1, &g) < 0 || setresgid(g, g, g) < 0 || setresuid(u, u, u) < 0)
 			child_report(pl, STEP_IDS, errno, 1);
+		/* RLIMIT_NPROC counts a user's processes across the machine; in a
+		 * user namespace of its own (mapping only these ids) the count is
+		 * this sandbox's. Best effort: without it the limit still binds,
+		 * per user. /proc/self is root's after setuid unless dumpable. */
+		if (p->max_procs > 0 && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0 &&
+		    unshare(CLONE_NEWUSER) == 0) {
+			write_file("/proc/self/setgroups", "deny");
+			write_file("/proc/self/uid_map", pl->uid_map);
+			write_file("/proc/self/gid_map", pl->gid_map);
+		}
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	}
+	/* After the user namespace: it takes the caller's RLIMIT_NPROC as the
+	 * cap on the count outside it, and the machine's must not be ours. */
+	child_check(pl, child_limits(p), STEP_RLIMIT);
 	child_check(pl, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, STEP_NNP);
 	if (pl->ruleset >= 0) {
 		int e = sbx_landlock_enforce(pl->ruleset);
@@ -503,10 +520,13 @@ int wr_sandbox_run(const struct wr_sandbox_params *p, struct wr_sandbox_result *
 	pl.netns = !p->net && (have & WR_SBX_NETNS);
 	pl.drop_ids = geteuid() == 0 && p->uid >= 0;
 	pl.userns = geteuid() != 0;
-	snprintf(pl.uid_map, sizeof(pl.uid_map), "%u %u 1", (unsigned)geteuid(),
-	         (unsigned)geteuid());
-	snprintf(pl.gid_map, sizeof(pl.gid_map), "%u %u 1", (unsigned)getegid(),
-	         (unsigned)getegid());
+	{
+		unsigned u = pl.drop_ids ? (unsigned)p->uid : (unsigned)geteuid();
+		unsigned g = pl.drop_ids ? (unsigned)p->gid : (unsigned)getegid();
+
+		snprintf(pl.uid_map, sizeof(pl.uid_map), "%u %u 1", u, u);
+		snprintf(pl.gid_map, sizeof(pl.gid_map), "%u %u 1", g, g);
+	}
 	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 ||
 	    pipe2(perr, O_CLOEXEC) < 0 || pipe2(prep, O_CLOEXEC) < 0) {
 		rc = err_set(err, WR_ESANDBOX, "sandbox: pipe: %s", strerror(errno));

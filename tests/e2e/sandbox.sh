@@ -104,6 +104,21 @@ fi
 expect_exit 0 "a fork bomb is contained by --procs" -- \
 	sbw --procs 20 --timeout 20 -- "$esc" forkbomb
 expect_out "contained after [0-9]+ processes" "  (fork refused)"
+# The limit is this sandbox's own count, not its user's across the machine
+# (a user namespace of its own), so other processes of nobody do not eat it.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+   setpriv --reuid=65534 --regid=65534 --clear-groups unshare -U true 2>/dev/null; then
+	others=""
+	for _ in 1 2 3; do
+		setpriv --reuid=65534 --regid=65534 --clear-groups sleep 60 & others="$others $!"
+	done
+	expect_exit 0 "--procs counts only the sandbox's processes" -- \
+		sbw --procs 4 --timeout 20 -- "$esc" forkbomb
+	expect_out "contained after 3 processes" "  (itself and 3 children, with 3 of nobody's outside)"
+	kill $others 2>/dev/null
+else
+	echo "SKIP: per-sandbox process count: no unprivileged user namespaces here (the limit counts all of nobody's processes)"
+fi
 expect_exit 0 "a memory hog is contained by --memory" -- \
 	sbw --memory 256 --timeout 20 -- "$esc" hog 4096
 expect_out "contained after" "  (allocation refused)"
