@@ -89,12 +89,18 @@ void wr_sandbox_probe(struct wr_sandbox_probe *out)
 		why_add(out, WR_SBX_SECCOMP, "the probe could not run");
 		return;
 	}
-	if (WEXITSTATUS(status) & 1)
-		why_add(out, WR_SBX_NETNS, geteuid() == 0
-		        ? "unshare(CLONE_NEWNET) is refused"
-		        : "unprivileged user namespaces are refused (as root it needs none)");
-	else
+	if (!(WEXITSTATUS(status) & 1)) {
 		out->available |= WR_SBX_NETNS;
+	} else if (geteuid() == 0) {
+		why_add(out, WR_SBX_NETNS, "unshare(CLONE_NEWNET) is refused");
+	} else {
+		/* Not root, both come from a user namespace of our own. */
+		why_add(out, WR_SBX_NETNS, "unprivileged user namespaces are refused "
+		        "(as root it needs none)");
+		why_add(out, WR_SBX_NPROC, "without a user namespace the limit would count "
+		        "all of this user's processes");
+		out->available &= ~WR_SBX_NPROC;
+	}
 	if (WEXITSTATUS(status) & 2)
 		why_add(out, WR_SBX_SECCOMP, "seccomp filters are refused (CONFIG_SECCOMP_FILTER)");
 	else

@@ -93,7 +93,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 if has seccomp; then
 	expect_exit 0 "ptrace, mount, bpf, kexec, keyctl, modules, unshare ... get EPERM (as root)" -- \
-		sb $weak --allow-weaker --user root --procs 0 -- "$esc" syscalls
+		sbw --user root --procs 0 -- "$esc" syscalls
 	expect_out "^0 of [0-9]+ allowed" "  (none allowed)"
 	expect_exit 0 "and as nobody" -- sbw -- "$esc" syscalls
 else
@@ -145,6 +145,29 @@ expect_out "^HOME=/$" "  (HOME is the work dir)"
 OPENAI_API_KEY=sk-warrant-test expect_exit 125 "--env refuses a credential" -- \
 	sbw --env OPENAI_API_KEY -- "$esc" env
 expect_out "looks like a credential" "  (and says why)"
+
+# --- refusing: keeping root leaves the process limit unenforced ---
+if [ "$(id -u)" = 0 ]; then
+	expect_exit 125 "--user root with a process limit is refused" -- \
+		sb --user root -- /bin/true
+	expect_out "cannot give: .*nproc" "  (naming the layer)"
+	expect_exit 0 "and runs with --allow-weaker" -- sb --allow-weaker --user root -- /bin/true
+	expect_out "ran WITHOUT: .*nproc" "  (saying what it ran without)"
+fi
+
+# --- a layer that is really missing: inside the sandbox, as nobody, with
+# unshare denied, no user (and so no network) namespace can be made ---
+sbn() { sb --read "$WARRANT" -- "$WARRANT" sandbox --read "$esc" "$@"; }
+expect_exit 1 "nested: --probe reports what is missing" -- \
+	sb --read "$WARRANT" -- "$WARRANT" sandbox --probe
+expect_out "^netns +no" "  (netns: no)"
+expect_out "^missing: netns: .*user namespaces" "  (and why)"
+expect_exit 125 "nested: refuses to run without --allow-weaker" -- sbn -- "$esc" env
+expect_out "user namespace: .*refusing to run without allow_weaker" "  (naming the step)"
+expect_exit 0 "nested: runs with --allow-weaker" -- sbn --allow-weaker -- "$esc" env
+expect_out "ran WITHOUT: netns nproc" "  (and says what it ran without)"
+expect_exit 1 "nested, weaker: Landlock still denies the secret" -- \
+	sbn --allow-weaker -- "$esc" read "$here/secret/key.txt"
 
 # --- the command line ---
 expect_exit 127 "a missing program exits 127" -- sbw -- /nonexistent/prog
