@@ -34,8 +34,8 @@ static void usage(FILE *f)
 	        "  --net              allow the network (no namespace, no TCP rules)\n"
 	        "  --timeout S        wall-clock limit in seconds (default 30)\n"
 	        "  --cpu S            CPU seconds (default 30)\n"
-	        "  --memory MB        address space (default 1024)\n"
-	        "  --fsize MB         largest file it may write (default 64)\n"
+	        "  --memory MB        address space (default 1024; 0: no limit)\n"
+	        "  --fsize MB         largest file it may write (default 64; 0: no limit)\n"
 	        "  --procs N          processes (default 64; 0: no limit)\n"
 	        "  --files N          open files (default 256)\n"
 	        "  --max-output N     bytes kept of stdout and of stderr each (default 1048576)\n"
@@ -266,7 +266,7 @@ int cmd_sandbox(int argc, char **argv)
 			*(a[2] == 't' ? &p.timeout_s : &p.cpu_s) = v;
 			i++;
 		} else if (!strcmp(a, "--memory") || !strcmp(a, "--fsize")) {
-			if (parse_num(a, next, 1, 1 << 24, &v) < 0)
+			if (parse_num(a, next, 0, 1 << 24, &v) < 0)
 				goto out;
 			*(a[2] == 'm' ? &p.memory_bytes : &p.file_bytes) = (size_t)(v * 1048576);
 			i++;

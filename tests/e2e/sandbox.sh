@@ -157,9 +157,15 @@ fi
 
 # --- a layer that is really missing: inside the sandbox, as nobody, with
 # unshare denied, no user (and so no network) namespace can be made ---
-sbn() { sb --read "$WARRANT" -- "$WARRANT" sandbox --read "$esc" "$@"; }
+nest=(--read "$WARRANT")
+if grep -qa __asan_init "$WARRANT"; then
+	# A sanitizer build of warrant inside needs its shadow memory, /proc/self/maps,
+	# and no leak checker (which ptraces its own threads).
+	nest+=(--memory 0 --read /proc --env ASAN_OPTIONS=detect_leaks=0)
+fi
+sbn() { sb "${nest[@]}" -- "$WARRANT" sandbox --read "$esc" "$@"; }
 expect_exit 1 "nested: --probe reports what is missing" -- \
-	sb --read "$WARRANT" -- "$WARRANT" sandbox --probe
+	sb "${nest[@]}" -- "$WARRANT" sandbox --probe
 expect_out "^netns +no" "  (netns: no)"
 expect_out "^missing: netns: .*user namespaces" "  (and why)"
 expect_exit 125 "nested: refuses to run without --allow-weaker" -- sbn -- "$esc" env
