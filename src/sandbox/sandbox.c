@@ -557,14 +557,13 @@ int wr_sandbox_run(const struct wr_sandbox_params *p, struct wr_sandbox_result *
 		end = proc_pump(pin[1], pout[0], perr[0], p->stdin_data, p->stdin_data ?
 		                p->stdin_len : 0, deadline, pidfd, pid, &so, &se);
 		pin[1] = pout[0] = perr[0] = -1;  /* the pump closed them */
-		r->timed_out = end == PROC_TIMEOUT || (end == PROC_DONE &&
-		               !wait_exit(pid, pidfd, deadline));
+		r->timed_out = end != PROC_DONE || !wait_exit(pid, pidfd, deadline);
 	}
-	if (r->timed_out || rc < 0)
-		kill(-pid, SIGKILL);
+	/* Its time is up, or it has exited and is not yet reaped (a zombie keeps
+	 * its pid and group id from reuse): nothing of its group outlives it. */
+	kill(-pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	kill(-pid, SIGKILL);  /* nothing of its group outlives the run */
 	if (rc < 0)
 		goto out;
 	if (!r->exec_errno) {

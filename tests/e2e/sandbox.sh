@@ -127,6 +127,11 @@ expect_exit 124 "an infinite loop is killed at --timeout" -- sbw --timeout 1 -- 
 [ $(( $(date +%s) - start )) -le 5 ] || fail "the timeout took over 5 s"
 expect_exit 124 "and so is a sleeping shell with children" -- \
 	sbw --timeout 1 -- /bin/sh -c 'sleep 100 & sleep 100'
+expect_exit 0 "a background child does not hold the run open" -- \
+	sbw --timeout 20 -- /bin/sh -c 'sleep 7777 & echo started'
+sleep 0.2
+pgrep -x sleep -a | grep -q 'sleep 7777' && fail "its background child outlived the run" ||
+	ok "  (and does not outlive it)"
 expect_exit 152 "the CPU limit ends it with SIGXCPU (128+24)" -- sbw --cpu 1 -- "$esc" spin
 sbw --max-output 1000 -- "$esc" spew 10000000 > big.out 2> big.err; rc=$?
 [ $rc -eq 0 ] && [ "$(wc -c < big.out)" -eq 1000 ] && grep -q "truncated at 1000" big.err &&
