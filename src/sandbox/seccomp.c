@@ -104,8 +104,10 @@ int sbx_seccomp_build(struct sbx_filter *f, struct wr_err *err)
 	memset(f, 0, sizeof(*f));
 	if (!ctx)
 		return err_set(err, WR_ESANDBOX, "sandbox: seccomp: libseccomp cannot start");
-	/* The child sets no_new_privs itself, before Landlock. */
+	/* The child sets no_new_privs itself, before Landlock. A system call of
+	 * another ABI kills the whole process, not only the thread. */
 	if ((e = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0 ||
+	    (e = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
 	    (e = add_rules(ctx, &what)) < 0) {
 		err_set(err, rc, "sandbox: seccomp: rule for %s: %s", what, strerror(-e));
 		goto out;

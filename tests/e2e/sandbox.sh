@@ -96,6 +96,13 @@ if has seccomp; then
 		sbw --user root --procs 0 -- "$esc" syscalls
 	expect_out "^0 of [0-9]+ allowed" "  (none allowed)"
 	expect_exit 0 "and as nobody" -- sbw -- "$esc" syscalls
+	# A 32-bit system call would go around a filter written for x86-64.
+	if "$esc" int80 > /dev/null 2>&1; then
+		expect_exit 159 "a 32-bit system call (int 0x80) kills it with SIGSYS" -- \
+			sbw -- "$esc" int80
+	else
+		echo "SKIP: int 0x80: no 32-bit system calls on this machine"
+	fi
 else
 	echo "SKIP: seccomp filters are refused here"
 fi

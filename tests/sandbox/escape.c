@@ -15,7 +15,9 @@
  *   escape spin           loops forever
  *   escape env            prints its environment
  *   escape ifaces         prints the network interfaces it sees, "NAME up|down"
- *   escape signal PID     exit 0 when kill(PID, 0) works */
+ *   escape signal PID     exit 0 when kill(PID, 0) works
+ *   escape int80          a 32-bit system call (getpid through int 0x80, x86-64
+ *                         only); exit 0 when it returned */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -229,6 +231,18 @@ int main(int argc, char **argv)
 				printf("%s %s\n", i->ifa_name, i->ifa_flags & IFF_UP ? "up" : "down");
 		freeifaddrs(ifs);
 		return 0;
+	}
+	if (!strcmp(mode, "int80")) {
+#if defined(__x86_64__)
+		long r = 20;  /* __NR_getpid on i386 */
+
+		__asm__ volatile("int $0x80" : "+a"(r) : : "memory");
+		printf("int80: getpid returned %ld\n", r);
+		return r > 0 ? 0 : 1;
+#else
+		printf("int80: not x86-64\n");
+		return 2;
+#endif
 	}
 	if (!strcmp(mode, "signal")) {
 		int r = kill(atoi(arg), 0);
