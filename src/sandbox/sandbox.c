@@ -474,88 +474,47 @@ static int sink_take(struct proc_sink *s, char **data, size_t *len, int *truncat
 	return *data ? 0 : WR_ENOMEM;
 }
 
-int wr_sandbox_run(const struct wr_sandbox_params *p, struct wr_sandbox_result *r,
-                   struct wr_err *err)
+/* Forks the child, feeds and drains it until it ends or its time is up, and
+ * reaps it; nothing of its process group is left. Fills r's status, signal,
+ * timed_out and exec_errno; *have loses the layers the child reported
+ * missing. 0, or WR_ESANDBOX when set-up failed. */
+static int run_child(struct plan *pl, uint64_t deadline, struct proc_sink *so,
+                     struct proc_sink *se, unsigned *have, struct wr_sandbox_result *r,
+                     struct wr_err *err)
 {
-	struct plan pl = { .p = p, .in = -1, .out = -1, .err = -1, .report = -1, .ruleset = -1 };
-	struct proc_sink so = { .max = p->max_output }, se = { .max = p->max_output };
+	const struct wr_sandbox_params *p = pl->p;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-	int prep[2] = { -1, -1 }, pidfd = -1, status = 0, rc = WR_EINVAL, abi = 0;
-	unsigned want, have = 0;
-	char path[4200], cwd[PATH_MAX];
-	uint64_t t0 = os_mono_ns(), deadline;
-	pid_t pid = -1;
+	int prep[2] = { -1, -1 }, pidfd = -1, status = 0, rc;
+	pid_t pid;
 
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	buf_init(&so.buf, 0);
-	buf_init(&se.buf, 0);
-	if (!p->argv || !p->argv[0] || !p->argv[0][0]) {
-		err_set(err, rc, "sandbox: no program to run");
-		goto out;
-	}
-	pl.cwd = p->cwd ? p->cwd : p->write_paths && p->write_paths[0] ? p->write_paths[0] : "/";
-	if (!realpath(pl.cwd, cwd)) {
-		err_set(err, rc, "sandbox: work dir %s: %s", pl.cwd, strerror(errno));
-		goto out;
-	}
-	pl.cwd = cwd;  /* absolute: it is HOME too */
-	if (!(pl.argv = strv_dup(p->argv))) {
-		rc = err_set(err, WR_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = env_build(p, pl.cwd, &pl.envp, err)) < 0)
-		goto out;
-	want = layers_wanted(p);
-	if ((rc = prepare_layers(p, &pl, want, &have, &abi, err)) < 0)
-		goto out;
-	r->landlock_abi = abi;
-	if (find_program(p->argv[0], pl.envp, path, sizeof(path)) < 0) {
-		r->status = 127;
-		r->exec_errno = ENOENT;
-		rc = 0;
-		goto done;
-	}
-	pl.path = path;
-	pl.netns = !p->net && (have & WR_SBX_NETNS);
-	pl.drop_ids = geteuid() == 0 && p->uid >= 0;
-	pl.userns = geteuid() != 0;
-	{
-		unsigned u = pl.drop_ids ? (unsigned)p->uid : (unsigned)geteuid();
-		unsigned g = pl.drop_ids ? (unsigned)p->gid : (unsigned)getegid();
-
-		snprintf(pl.uid_map, sizeof(pl.uid_map), "%u %u 1", u, u);
-		snprintf(pl.gid_map, sizeof(pl.gid_map), "%u %u 1", g, g);
-	}
 	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 ||
 	    pipe2(perr, O_CLOEXEC) < 0 || pipe2(prep, O_CLOEXEC) < 0) {
 		rc = err_set(err, WR_ESANDBOX, "sandbox: pipe: %s", strerror(errno));
 		goto out;
 	}
-	pl.in = pin[0];
-	pl.out = pout[1];
-	pl.err = perr[1];
-	pl.report = prep[1];
-	deadline = t0 + (uint64_t)((p->timeout_s > 0 ? p->timeout_s : 1e6) * 1e9);
+	pl->in = pin[0];
+	pl->out = pout[1];
+	pl->err = perr[1];
+	pl->report = prep[1];
 	pid = fork();
 	if (pid < 0) {
 		rc = err_set(err, WR_ESANDBOX, "sandbox: fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		child_main(&pl);
+		child_main(pl);
 	setpgid(pid, 0);  /* as the child does: whichever runs first */
 	proc_fd_close(&pin[0]);
 	proc_fd_close(&pout[1]);
 	proc_fd_close(&perr[1]);
 	proc_fd_close(&prep[1]);
-	rc = read_reports(prep[0], p, &have, r, err);
+	rc = read_reports(prep[0], p, have, r, err);
 	if (rc == 0 && !r->exec_errno) {
 		int end;
 
 		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 		end = proc_pump(pin[1], pout[0], perr[0], p->stdin_data, p->stdin_data ?
-		                p->stdin_len : 0, deadline, pidfd, pid, &so, &se);
+		                p->stdin_len : 0, deadline, pidfd, pid, so, se);
 		pin[1] = pout[0] = perr[0] = -1;  /* the pump closed them */
 		r->timed_out = end != PROC_DONE || !wait_exit(pid, pidfd, deadline);
 	}
@@ -564,25 +523,10 @@ int wr_sandbox_run(const struct wr_sandbox_params *p, struct wr_sandbox_result *
 	kill(-pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (rc < 0)
-		goto out;
-	if (!r->exec_errno) {
-		if (WIFEXITED(status)) {
-			r->status = WEXITSTATUS(status);
-		} else if (WIFSIGNALED(status)) {
-			r->signal = WTERMSIG(status);
-		}
-	}
-	r->applied = have;
-	r->missing = want & ~have;
-done:
-	if (sink_take(&so, &r->out, &r->out_len, &r->out_truncated) < 0 ||
-	    sink_take(&se, &r->err, &r->err_len, &r->err_truncated) < 0) {
-		rc = err_set(err, WR_ENOMEM, "out of memory");
-		goto out;
-	}
-	r->seconds = (double)(os_mono_ns() - t0) / 1e9;
-	rc = 0;
+	if (rc == 0 && !r->exec_errno && WIFEXITED(status))
+		r->status = WEXITSTATUS(status);
+	else if (rc == 0 && !r->exec_errno && WIFSIGNALED(status))
+		r->signal = WTERMSIG(status);
 out:
 	for (int i = 0; i < 2; i++) {
 		proc_fd_close(&pin[i]);
@@ -592,6 +536,74 @@ out:
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	return rc;
+}
+
+/* The plan's vectors, paths and ids, before the layers. */
+static int plan_fill(const struct wr_sandbox_params *p, struct plan *pl, char *cwd,
+                     struct wr_err *err)
+{
+	const char *dir = p->cwd ? p->cwd
+	                  : p->write_paths && p->write_paths[0] ? p->write_paths[0] : "/";
+	unsigned u, g;
+	int rc;
+
+	if (!p->argv || !p->argv[0] || !p->argv[0][0])
+		return err_set(err, WR_EINVAL, "sandbox: no program to run");
+	if (!realpath(dir, cwd))
+		return err_set(err, WR_EINVAL, "sandbox: work dir %s: %s", dir, strerror(errno));
+	pl->cwd = cwd;  /* absolute: it is HOME too */
+	if (!(pl->argv = strv_dup(p->argv)))
+		return err_set(err, WR_ENOMEM, "out of memory");
+	if ((rc = env_build(p, pl->cwd, &pl->envp, err)) < 0)
+		return rc;
+	pl->drop_ids = geteuid() == 0 && p->uid >= 0;
+	pl->userns = geteuid() != 0;
+	u = pl->drop_ids ? (unsigned)p->uid : (unsigned)geteuid();
+	g = pl->drop_ids ? (unsigned)p->gid : (unsigned)getegid();
+	snprintf(pl->uid_map, sizeof(pl->uid_map), "%u %u 1", u, u);
+	snprintf(pl->gid_map, sizeof(pl->gid_map), "%u %u 1", g, g);
+	return 0;
+}
+
+int wr_sandbox_run(const struct wr_sandbox_params *p, struct wr_sandbox_result *r,
+                   struct wr_err *err)
+{
+	struct plan pl = { .p = p, .in = -1, .out = -1, .err = -1, .report = -1, .ruleset = -1 };
+	struct proc_sink so = { .max = p->max_output }, se = { .max = p->max_output };
+	unsigned want = layers_wanted(p), have = 0;
+	char path[4200], cwd[PATH_MAX];
+	uint64_t t0 = os_mono_ns();
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	buf_init(&so.buf, 0);
+	buf_init(&se.buf, 0);
+	if ((rc = plan_fill(p, &pl, cwd, err)) < 0 ||
+	    (rc = prepare_layers(p, &pl, want, &have, &r->landlock_abi, err)) < 0)
+		goto out;
+	pl.netns = !p->net && (have & WR_SBX_NETNS);
+	if (find_program(p->argv[0], pl.envp, path, sizeof(path)) < 0) {
+		r->status = 127;
+		r->exec_errno = ENOENT;
+	} else {
+		pl.path = path;
+		rc = run_child(&pl, t0 + (uint64_t)((p->timeout_s > 0 ? p->timeout_s : 1e6) * 1e9),
+		               &so, &se, &have, r, err);
+		if (rc < 0)
+			goto out;
+	}
+	r->applied = have;
+	r->missing = want & ~have;
+	if (sink_take(&so, &r->out, &r->out_len, &r->out_truncated) < 0 ||
+	    sink_take(&se, &r->err, &r->err_len, &r->err_truncated) < 0) {
+		rc = err_set(err, WR_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->seconds = (double)(os_mono_ns() - t0) / 1e9;
+	rc = 0;
+out:
 	if (pl.ruleset >= 0)
 		close(pl.ruleset);
 	sbx_seccomp_release(&pl.filter);
