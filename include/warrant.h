@@ -457,10 +457,11 @@ struct wr_sandbox_params {
 	const char *const *write_paths; /* NULL-ended: also write, create, remove */
 	int system_paths;               /* 1: read /usr, /bin, /sbin, /lib*, /etc/ld.so.*,
 	                                   /dev/{null,zero,urandom} and write /dev/null */
-	const char *cwd;                /* work dir and HOME; NULL: the first write
-	                                   path, else "/" */
+	const char *cwd;                /* work dir, HOME and TMPDIR; NULL: the first
+	                                   write path, else "/" */
 	const char *const *env;         /* NULL-ended "NAME=value": the whole environment
-	                                   besides PATH, LANG and HOME (overridable).
+	                                   besides PATH, LANG, HOME and TMPDIR (both the
+	                                   work dir; all overridable).
 	                                   Credential-like names are refused (WR_EINVAL) */
 	int net;                        /* 1: network allowed (no netns, no Landlock net) */
 	double timeout_s;               /* wall clock, whole process group killed */

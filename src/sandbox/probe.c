@@ -45,22 +45,21 @@ static void why_add(struct wr_sandbox_probe *out, unsigned layer, const char *re
 /* In a child: can it make a network namespace (as root directly, else inside
  * a new user namespace) and load a seccomp filter? Bit 0 and 1 of the exit
  * status say no. */
-static int probe_child(void)
+static int probe_child(const struct sbx_filter *f)
 {
-	struct sbx_filter f;
 	int bad = 0;
 
 	if (unshare(geteuid() == 0 ? CLONE_NEWNET : CLONE_NEWUSER | CLONE_NEWNET) < 0)
 		bad |= 1;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || sbx_seccomp_build(&f, NULL) < 0)
-		bad |= 2;
-	else if (sbx_seccomp_enforce(&f) < 0)
+	if (!f->insns || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    sbx_seccomp_enforce(f) < 0)
 		bad |= 2;
 	return bad;
 }
 
 void wr_sandbox_probe(struct wr_sandbox_probe *out)
 {
+	struct sbx_filter f;
 	int status = 0;
 	pid_t pid;
 
@@ -81,9 +80,11 @@ void wr_sandbox_probe(struct wr_sandbox_probe *out)
 		out->available |= WR_SBX_LANDLOCK_SCOPE;
 	else
 		why_add(out, WR_SBX_LANDLOCK_SCOPE, "needs Landlock ABI 6 (Linux 6.12)");
+	sbx_seccomp_build(&f, NULL);  /* before fork: the child only makes system calls */
 	pid = fork();
 	if (pid == 0)
-		_exit(probe_child());
+		_exit(probe_child(&f));
+	sbx_seccomp_release(&f);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) {
 		why_add(out, WR_SBX_NETNS, "the probe could not run");
 		why_add(out, WR_SBX_SECCOMP, "the probe could not run");

@@ -290,17 +290,18 @@ static int env_set(char **v, size_t room, const char *entry)
 static int env_build(const struct wr_sandbox_params *p, const char *home, char ***out,
                      struct wr_err *err)
 {
-	size_t n = 3;
-	char **v, line[4200];
+	size_t n = 4;
+	char **v, line[4200], tmp[4200];
 	int rc = WR_ENOMEM;
 
-	while (p->env && p->env[n - 3])
+	while (p->env && p->env[n - 4])
 		n++;
 	if (!(v = calloc(n + 1, sizeof(*v))))
 		return err_set(err, WR_ENOMEM, "out of memory");
 	snprintf(line, sizeof(line), "HOME=%s", home);
+	snprintf(tmp, sizeof(tmp), "TMPDIR=%s", home);  /* /tmp is not granted */
 	if (env_set(v, n, "PATH=" DEFAULT_PATH) < 0 || env_set(v, n, "LANG=C.UTF-8") < 0 ||
-	    env_set(v, n, line) < 0)
+	    env_set(v, n, line) < 0 || env_set(v, n, tmp) < 0)
 		goto fail;
 	for (size_t i = 0; p->env && p->env[i]; i++) {
 		const char *e = p->env[i];

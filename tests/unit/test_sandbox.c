@@ -124,6 +124,7 @@ TEST(sandbox_environment_is_clean)
 	EXPECT(!strstr(r.out, "leaked"));
 	EXPECT(!strstr(r.out, "sk-should"));
 	EXPECT_CONTAINS(r.out, "HOME=");
+	EXPECT_CONTAINS(r.out, "TMPDIR=");
 	EXPECT_CONTAINS(r.out, "/work\n");
 	wr_sandbox_result_release(&r);
 	unsetenv("WR_TEST_SANDBOX_LEAK");
