@@ -48,6 +48,9 @@ static void usage(FILE *f)
 	        "  --no-system-paths  do not grant /usr, /lib*, /bin, /dev/null ...\n"
 	        "  --allow-weaker     run with whatever layers the kernel gives\n"
 	        "  --verbose          print the layers in force to stderr\n"
+	        "  --json             print one JSON object instead of the program's output:\n"
+	        "                     status, signal, timed_out, stdout, stderr, truncation,\n"
+	        "                     layers applied and missing, landlock_abi, seconds\n"
 	        "  --probe            print the layers this kernel gives, and why any lack\n"
 	        "\n"
 	        "exit: PROGRAM's status; 124 timed out; 125 the sandbox refused or failed,\n"
@@ -161,11 +164,92 @@ static void print_layers(const char *what, unsigned layers)
 	fprintf(stderr, "\n");
 }
 
-static int report(const struct wr_sandbox_params *p, const struct wr_sandbox_result *r,
-                  int verbose)
+/* Length of the valid UTF-8 sequence at p (of n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
 {
-	write_all(stdout, r->out, r->out_len);
-	write_all(stderr, r->err, r->err_len);
+	size_t len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+
+	if (!len || p[0] > 0xf4 || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((len == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (len == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+	    (len == 4 && p[0] == 0xf0 && p[1] < 0x90) || (len == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;  /* overlong, surrogate, past U+10FFFF */
+	return len;
+}
+
+/* Bytes as a JSON string; what is not UTF-8 becomes U+FFFD. */
+static void json_bytes(FILE *f, const char *d, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)d;
+
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+
+		if (p[i] == '"' || p[i] == '\\')
+			fprintf(f, "\\%c", p[i]);
+		else if (p[i] == '\n')
+			fputs("\\n", f);
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			fprintf(f, "\\u%04x", p[i]);
+		else if (p[i] < 0x80)
+			fputc(p[i], f);
+		else if ((len = utf8_len(p + i, n - i))) {
+			fwrite(p + i, 1, len, f);
+			i += len - 1;
+		} else {
+			fputs("\\ufffd", f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void json_layers(FILE *f, unsigned layers)
+{
+	int first = 1;
+
+	fputc('[', f);
+	for (unsigned b = 1; b <= WR_SBX_ALL; b <<= 1)
+		if (layers & b) {
+			fprintf(f, "%s\"%s\"", first ? "" : ",", wr_sandbox_layer_name(b));
+			first = 0;
+		}
+	fputc(']', f);
+}
+
+static void print_json(const struct wr_sandbox_result *r)
+{
+	printf("{\"status\":%d,\"signal\":%d,\"timed_out\":%s,\"exec_error\":", r->status,
+	       r->signal, r->timed_out ? "true" : "false");
+	if (r->exec_errno)
+		json_bytes(stdout, strerror(r->exec_errno), strlen(strerror(r->exec_errno)));
+	else
+		fputs("null", stdout);
+	fputs(",\"stdout\":", stdout);
+	json_bytes(stdout, r->out, r->out_len);
+	fputs(",\"stderr\":", stdout);
+	json_bytes(stdout, r->err, r->err_len);
+	printf(",\"stdout_truncated\":%s,\"stderr_truncated\":%s,\"applied\":",
+	       r->out_truncated ? "true" : "false", r->err_truncated ? "true" : "false");
+	json_layers(stdout, r->applied);
+	fputs(",\"missing\":", stdout);
+	json_layers(stdout, r->missing);
+	printf(",\"landlock_abi\":%d,\"seconds\":%.6f}\n", r->landlock_abi, r->seconds);
+	fflush(stdout);
+}
+
+static int report(const struct wr_sandbox_params *p, const struct wr_sandbox_result *r,
+                  int verbose, int json)
+{
+	if (json) {
+		print_json(r);
+	} else {
+		write_all(stdout, r->out, r->out_len);
+		write_all(stderr, r->err, r->err_len);
+	}
 	if (verbose)
 		print_layers("in force", r->applied);
 	if (r->missing)
@@ -199,7 +283,7 @@ int cmd_sandbox(int argc, char **argv)
 	const char *reads[MAX_LIST + 1] = { 0 }, *writes[MAX_LIST + 1] = { 0 };
 	const char *envs[MAX_LIST + 1] = { 0 };
 	static char env_bufs[MAX_LIST][4200];
-	int nr = 0, nw = 0, ne = 0, verbose = 0, i, rc = EXIT_SANDBOX;
+	int nr = 0, nw = 0, ne = 0, verbose = 0, json = 0, i, rc = EXIT_SANDBOX;
 	char *input = NULL;
 	double v;
 
@@ -224,6 +308,8 @@ int cmd_sandbox(int argc, char **argv)
 			p.system_paths = 0;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
 			verbose = 1;
+		} else if (!strcmp(a, "--json")) {
+			json = 1;
 		} else if (!strcmp(a, "--read") || !strcmp(a, "--write")) {
 			if (a[2] == 'r' ? add(reads, &nr, a, next) : add(writes, &nw, a, next))
 				goto out;
@@ -300,7 +386,7 @@ int cmd_sandbox(int argc, char **argv)
 		fprintf(stderr, "warrant %s\n", err.msg);
 		goto out;
 	}
-	rc = report(&p, &r, verbose);
+	rc = report(&p, &r, verbose, json);
 out:
 	wr_sandbox_result_release(&r);
 	free(input);

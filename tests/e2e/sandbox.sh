@@ -196,6 +196,16 @@ expect_exit 125 "a --read path that does not exist exits 125" -- \
 printf 'from stdin\n' > in.txt
 expect_exit 0 "--stdin feeds the program" -- sbw --stdin in.txt -- /bin/cat
 expect_out "^from stdin$" "  (cat echoed it)"
+expect_exit 3 "--json: one JSON object, the same exit status" -- \
+	sbw --json -- /bin/sh -c 'printf "a\"b\n\377"; echo err >&2; exit 3'
+cp last.out result.json
+jq_() { sqlite3 :memory: "SELECT json_extract(CAST(readfile('result.json') AS TEXT), '$1')"; }
+[ "$(sqlite3 :memory: "SELECT json_valid(CAST(readfile('result.json') AS TEXT))")" = 1 ] &&
+[ "$(jq_ '$.status')" = 3 ] && [ "$(jq_ '$.stderr')" = err ] &&
+[ "$(jq_ '$.stdout')" = "$(printf 'a"b\n\357\277\275')" ] &&
+[ "$(jq_ '$.timed_out')" = 0 ] && [ -n "$(jq_ '$.applied[0]')" ] &&
+	ok "  (valid JSON: status, stdout with bad UTF-8 replaced, stderr, layers)" ||
+	fail "--json: $(cat result.json)"
 expect_exit 0 "--help" -- "$WARRANT" sandbox --help
 expect_out "124 timed out" "  (documents the exit codes)"
 finish
