@@ -4,14 +4,14 @@
 #   make test       unit tests, golden cases and end-to-end CLI tests
 #   make demo       install missing Debian packages (as root), build, run the example offline
 #   make check      sanitizer build + tests, and static analysis
-#   make bench      benchmarks (bench/run.sh; BENCH=core|schema|providers for one)
+#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox for one)
 #   make fuzz       libFuzzer target for the workflow loader (clang)
 #
 # WERROR=1 turns warnings into errors (CI sets it). SAN=1 builds with ASan+UBSan.
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl
+PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl libseccomp
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -81,7 +81,12 @@ $(BUILD)/mockllm: tests/servers/mockllm.c
 $(BUILD)/probe: tests/servers/probe.c $(BUILD)/libwarrant.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libwarrant.a $(LDLIBS)
 
-test: all $(BUILD)/unit $(BUILD)/mockllm $(BUILD)/probe
+# An attacker for the sandbox tests: tries each way out (tests/e2e/sandbox.sh).
+# Plain flags: it must run under rlimits, where sanitizers would not.
+$(BUILD)/sbx_escape: tests/sandbox/escape.c
+	$(CC) -O2 -std=gnu17 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -o $@ $<
+
+test: all $(BUILD)/unit $(BUILD)/mockllm $(BUILD)/probe $(BUILD)/sbx_escape
 	@tests/run.sh $(BUILD)
 
 deps:
@@ -98,7 +103,7 @@ check:
 
 bench: all
 	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger \
-	  $(BUILD)/bench_sources
+	  $(BUILD)/bench_sources $(BUILD)/bench_sandbox
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libwarrant.a

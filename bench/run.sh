@@ -6,7 +6,8 @@
 #   4. JSON Schema validation against ajv 8 (needs node and npm; skipped
 #      with a note when they are missing)
 #   5. the HTTP provider pool against the mock server on 127.0.0.1
-# BENCH=core|ledger|sources|schema|providers runs one of them.
+#   6. sandbox start-up per tool call against fork/exec and bubblewrap
+# BENCH=core|ledger|sources|schema|providers|sandbox runs one of them.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,4 +38,8 @@ fi
 if [ "$only" = all ] || [ "$only" = providers ]; then
 	echo "== provider pool against the mock server =="
 	"$root/bench/providers/run.sh" "$build"
+fi
+if [ "$only" = all ] || [ "$only" = sandbox ]; then
+	echo "== sandbox start-up: /bin/true plain, in wr_sandbox_run, in bwrap =="
+	"$build/bench_sandbox" 500
 fi

@@ -63,6 +63,7 @@ enum {
 	WR_ETAMPER = -9,  /* stored bytes or ledger entries do not match their hashes */
 	WR_EPROVIDER = -10,/* a model provider could not be set up */
 	WR_ETOOBIG = -11, /* input over a documented size cap */
+	WR_ESANDBOX = -12,/* the OS sandbox cannot be built as asked */
 };
 
 #define WR_ERR_MAX 1024
@@ -647,6 +648,106 @@ WR_API int wr_schema_validate_json(const struct wr_schema *s, const char *json, 
                                                     const char *schema_path,
                                                     const char *message),
                                    void *ud, struct wr_err *err);
+
+/* --- the OS sandbox (src/sandbox/) --- */
+
+/* Runs a program confined by kernel features, not by trust:
+ *
+ *     const char *argv[] = { "cat", "notes.txt", NULL };
+ *     const char *rw[] = { "/tmp/job", NULL };
+ *     struct wr_sandbox_params p = wr_sandbox_default_params();
+ *     struct wr_sandbox_result r;
+ *     p.argv = argv;
+ *     p.write_paths = rw;                    // also the work dir and HOME
+ *     if (wr_sandbox_run(&p, &r, &err) == 0)
+ *             ... r.status, r.out, r.err ...
+ *     wr_sandbox_result_release(&r);
+ *
+ * Each layer below is a bit in wr_sandbox_probe's and wr_sandbox_run's
+ * masks. Unless allow_weaker is set, a run whose layers the kernel cannot all
+ * give fails with WR_ESANDBOX naming what is missing; nothing is started. */
+enum wr_sandbox_layer {
+	WR_SBX_LANDLOCK_FS = 1 << 0,   /* Landlock: files only beneath the listed paths */
+	WR_SBX_LANDLOCK_NET = 1 << 1,  /* Landlock ABI >= 4: no TCP bind or connect */
+	WR_SBX_LANDLOCK_SCOPE = 1 << 2,/* Landlock ABI >= 6: no signals, no abstract
+	                                  Unix sockets outside the sandbox */
+	WR_SBX_NETNS = 1 << 3,         /* a new network namespace: no interfaces up */
+	WR_SBX_SECCOMP = 1 << 4,       /* ptrace, mount, bpf, kexec, keyctl, modules,
+	                                  namespaces ... fail with EPERM */
+	WR_SBX_NO_NEW_PRIVS = 1 << 5,  /* setuid binaries and file caps grant nothing */
+	WR_SBX_RLIMITS = 1 << 6,       /* CPU seconds, address space, file size, open files */
+	WR_SBX_NPROC = 1 << 7,         /* the process limit is enforced: the program
+	                                  does not run as root */
+};
+#define WR_SBX_ALL 0xffu
+
+/* What this kernel and process can give. */
+struct wr_sandbox_probe {
+	unsigned available;     /* WR_SBX_* bits */
+	int landlock_abi;       /* 0 when Landlock is off or absent */
+	char why[WR_ERR_MAX];   /* for each layer missing, one "layer: reason; " */
+};
+
+/* Fills out by asking the kernel (forks a short-lived child). Never fails. */
+WR_API void wr_sandbox_probe(struct wr_sandbox_probe *out);
+/* "landlock-fs", "netns", ... for one WR_SBX_* bit; "?" otherwise. */
+WR_API const char *wr_sandbox_layer_name(unsigned layer);
+
+struct wr_sandbox_params {
+	const char *const *argv;        /* the program and its arguments, NULL-ended;
+	                                   argv[0] without '/' is looked up in PATH */
+	const char *const *read_paths;  /* NULL-ended: read and execute beneath each */
+	const char *const *write_paths; /* NULL-ended: also write, create, remove */
+	int system_paths;               /* 1: read /usr, /bin, /sbin, /lib*, /etc/ld.so.*,
+	                                   /dev/{null,zero,urandom} and write /dev/null */
+	const char *cwd;                /* work dir, HOME and TMPDIR; NULL: the first
+	                                   write path, else "/" */
+	const char *const *env;         /* NULL-ended "NAME=value": the whole environment
+	                                   besides PATH, LANG, HOME and TMPDIR (both the
+	                                   work dir; all overridable).
+	                                   Credential-like names are refused (WR_EINVAL) */
+	int net;                        /* 1: network allowed (no netns, no Landlock net) */
+	double timeout_s;               /* wall clock, whole process group killed */
+	double cpu_s;                   /* RLIMIT_CPU, seconds (0: no limit) */
+	size_t memory_bytes;            /* RLIMIT_AS (0: no limit) */
+	size_t file_bytes;              /* RLIMIT_FSIZE (0: no limit) */
+	int max_procs;                  /* RLIMIT_NPROC (0: no limit) */
+	int max_files;                  /* RLIMIT_NOFILE (0: no limit) */
+	const void *stdin_data;         /* fed to stdin, then closed (NULL: empty) */
+	size_t stdin_len;
+	size_t max_output;              /* bytes kept of stdout and of stderr each */
+	int allow_weaker;               /* 1: run with the layers there are */
+	long uid, gid;                  /* when called as root, the program runs as
+	                                   these (default 65534, nobody); -1 keeps root */
+};
+
+/* Timeout 30 s, CPU 30 s, memory 1 GiB, files 64 MiB, 64 processes, 256
+ * open files, output 1 MiB each, system paths, no network, nobody. */
+WR_API struct wr_sandbox_params wr_sandbox_default_params(void);
+
+struct wr_sandbox_result {
+	int status;          /* the exit status when the program exited, else -1;
+	                        126 cannot execute, 127 not found (see exec_errno) */
+	int signal;          /* the signal that ended it, else 0 (SIGXCPU: CPU limit) */
+	int timed_out;       /* killed at the wall timeout (signal is SIGKILL) */
+	int exec_errno;      /* why the program could not start, else 0 */
+	char *out, *err;     /* captured, NUL-terminated; the caller's (release) */
+	size_t out_len, err_len;
+	int out_truncated, err_truncated; /* over max_output: the rest was dropped */
+	unsigned applied;    /* WR_SBX_* layers in force for the run */
+	unsigned missing;    /* layers wanted but not given (only with allow_weaker) */
+	int landlock_abi;
+	double seconds;      /* wall time from start to reaped */
+};
+
+/* Runs the program and waits for it (or its timeout). Returns 0 when it ran,
+ * whatever its status; WR_EINVAL for bad params (no argv, a path that does
+ * not exist, a credential in env), WR_ESANDBOX when a layer is missing and
+ * allow_weaker is 0, or when setting one up fails (the message names it),
+ * WR_ENOMEM. r is filled in every case and must be released. */
+WR_API int wr_sandbox_run(const struct wr_sandbox_params *p, struct wr_sandbox_result *r,
+                          struct wr_err *err);
+WR_API void wr_sandbox_result_release(struct wr_sandbox_result *r);
 
 /* --- model providers (src/model/) --- */
 

@@ -31,6 +31,7 @@ int cmd_search(int argc, char **argv);
 int cmd_why(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
 
 /* --- cli_common.c --- */
 

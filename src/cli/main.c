@@ -23,6 +23,7 @@ static const struct cli_cmd commands[] = {
 	{ "validate", cmd_validate, "check JSON documents against a JSON Schema" },
 	{ "keygen", cmd_keygen, "make an Ed25519 key for signing the ledger" },
 	{ "attest", cmd_attest, "export a signed in-toto attestation of a run" },
+	{ "sandbox", cmd_sandbox, "run a program in the OS sandbox (Landlock, seccomp, ...)" },
 	{ "version", cmd_version, "print the version" },
 };
 

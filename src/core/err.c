@@ -72,6 +72,7 @@ const char *wr_strerror(int code)
 	case WR_ETAMPER: return "content does not match its hash";
 	case WR_EPROVIDER: return "model provider error";
 	case WR_ETOOBIG: return "input too large";
+	case WR_ESANDBOX: return "the sandbox cannot be built";
 	}
 	return "unknown error";
 }

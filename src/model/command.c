@@ -24,18 +24,17 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <jansson.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/err.h"
 #include "core/os.h"
+#include "core/proc.h"
 #include "model/provider.h"
 
 extern char **environ;
@@ -55,27 +54,6 @@ struct command {
 
 /* --- set-up --- */
 
-static const char *const secret_words[] = {
-	"API_KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL",
-	"ACCESS_KEY", "PRIVATE_KEY",
-};
-
-/* True when the variable's name (up to '=') looks like it holds a secret. */
-static int env_is_secret(const char *var)
-{
-	char name[256];
-	size_t n = strcspn(var, "=");
-
-	if (n >= sizeof(name))
-		return 1;  /* an odd, huge name: not worth the risk */
-	memcpy(name, var, n);
-	name[n] = '\0';
-	for (size_t i = 0; i < sizeof(secret_words) / sizeof(*secret_words); i++)
-		if (strcasestr(name, secret_words[i]))
-			return 1;
-	return 0;
-}
-
 static char **env_clean(void)
 {
 	size_t n = 0, k = 0;
@@ -86,7 +64,7 @@ static char **env_clean(void)
 	if (!(out = calloc(n + 1, sizeof(*out))))
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (env_is_secret(environ[i]))
+		if (proc_env_is_secret(environ[i]))
 			continue;
 		if (!(out[k++] = strdup(environ[i])))
 			goto fail;
@@ -204,10 +182,9 @@ static void command_close(void *state)
 
 struct child {
 	pid_t pid;
-	int in, out, err;      /* our ends; -1 once closed */
-	struct buf stdout_buf;
-	char tail[STDERR_TAIL];/* the last bytes of stderr */
-	size_t tail_len;
+	int in, out, err;         /* our ends; -1 once closed */
+	struct proc_sink stdout_sink;
+	struct proc_sink stderr_sink; /* the last STDERR_TAIL bytes */
 	int timed_out, too_big;
 };
 
@@ -280,117 +257,23 @@ out:
 		ch->pid = 0;
 		return -rc;
 	}
-	fcntl(ch->in, F_SETFL, O_NONBLOCK);
 	return 0;
-}
-
-static void fd_close(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static void tail_add(struct child *ch, const char *d, size_t n)
-{
-	if (n >= STDERR_TAIL) {
-		memcpy(ch->tail, d + n - STDERR_TAIL, STDERR_TAIL);
-		ch->tail_len = STDERR_TAIL;
-		return;
-	}
-	if (ch->tail_len + n > STDERR_TAIL) {
-		size_t drop = ch->tail_len + n - STDERR_TAIL;
-
-		memmove(ch->tail, ch->tail + drop, ch->tail_len - drop);
-		ch->tail_len -= drop;
-	}
-	memcpy(ch->tail + ch->tail_len, d, n);
-	ch->tail_len += n;
-}
-
-/* Feeds stdin, drains stdout and stderr until both close or the deadline
- * passes. SIGPIPE is blocked meanwhile (a child that exits without reading
- * its input must not kill us) and a pending one consumed after. */
-static void pump(const struct command *c, struct child *ch, const struct buf *input)
-{
-	uint64_t deadline = os_mono_ns() + (uint64_t)c->timeout_ms * 1000000u;
-	size_t sent = 0;
-	char chunk[65536];
-	sigset_t pipe_set, old, pending;
-	struct timespec zero = { 0, 0 };
-	int was_pending;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	while (ch->out >= 0 || ch->err >= 0) {
-		struct pollfd p[3];
-		int n = 0, left;
-		uint64_t now = os_mono_ns();
-
-		if (now >= deadline) {
-			ch->timed_out = 1;
-			break;
-		}
-		left = (int)((deadline - now) / 1000000u) + 1;
-		if (ch->in >= 0)
-			p[n++] = (struct pollfd){ .fd = ch->in, .events = POLLOUT };
-		if (ch->out >= 0)
-			p[n++] = (struct pollfd){ .fd = ch->out, .events = POLLIN };
-		if (ch->err >= 0)
-			p[n++] = (struct pollfd){ .fd = ch->err, .events = POLLIN };
-		if (poll(p, (nfds_t)n, left) < 0 && errno != EINTR)
-			break;
-		for (int i = 0; i < n; i++) {
-			ssize_t r;
-
-			if (!p[i].revents)
-				continue;
-			if (p[i].fd == ch->in) {
-				r = write(ch->in, input->data + sent, input->len - sent);
-				if (r > 0)
-					sent += (size_t)r;
-				if ((r < 0 && errno != EAGAIN && errno != EINTR) || sent == input->len)
-					fd_close(&ch->in);  /* done, or the child stopped reading */
-				continue;
-			}
-			r = read(p[i].fd, chunk, sizeof(chunk));
-			if (r < 0 && (errno == EAGAIN || errno == EINTR))
-				continue;
-			if (r <= 0) {
-				fd_close(p[i].fd == ch->out ? &ch->out : &ch->err);
-			} else if (p[i].fd == ch->err) {
-				tail_add(ch, chunk, (size_t)r);
-			} else if (ch->stdout_buf.len + (size_t)r > c->max_output ||
-			           buf_add(&ch->stdout_buf, chunk, (size_t)r) < 0) {
-				ch->too_big = 1;
-				goto done;
-			}
-		}
-	}
-done:
-	fd_close(&ch->in);
-	sigpending(&pending);
-	if (!was_pending && sigismember(&pending, SIGPIPE))
-		sigtimedwait(&pipe_set, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* The last non-empty line of stderr, control characters as spaces. */
 static void stderr_line(const struct child *ch, char *out, size_t size)
 {
-	size_t end = ch->tail_len, start;
+	const char *tail = ch->stderr_sink.buf.data;
+	size_t end = ch->stderr_sink.buf.len, start;
 
-	while (end && (ch->tail[end - 1] == '\n' || ch->tail[end - 1] == '\r'))
+	while (end && (tail[end - 1] == '\n' || tail[end - 1] == '\r'))
 		end--;
 	start = end;
-	while (start && ch->tail[start - 1] != '\n')
+	while (start && tail[start - 1] != '\n')
 		start--;
 	if (end - start >= size)
 		start = end - (size - 1);
-	memcpy(out, ch->tail + start, end - start);
+	memcpy(out, tail + start, end - start);
 	out[end - start] = '\0';
 	for (char *p = out; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -414,7 +297,7 @@ static void fail(struct model_response *resp, enum wr_failure f, const char *fmt
 static void read_answer(struct child *ch, const struct model_request *req,
                         struct model_response *resp)
 {
-	struct buf *o = &ch->stdout_buf;
+	struct buf *o = &ch->stdout_sink.buf;
 	size_t i = 0;
 	json_t *root = NULL, *text, *v;
 
@@ -459,9 +342,14 @@ static int command_complete(void *state, const struct model_request *req,
 	struct buf input = BUF_INIT;
 	uint64_t t0 = os_mono_ns();
 	char line[160];
-	int status = 0, rc;
+	int status = 0, rc, end;
 
-	buf_init(&ch.stdout_buf, 0);
+	buf_init(&ch.stdout_sink.buf, 0);
+	ch.stdout_sink.max = c->max_output;
+	ch.stdout_sink.stop_at_max = 1;
+	buf_init(&ch.stderr_sink.buf, 0);
+	ch.stderr_sink.max = STDERR_TAIL;
+	ch.stderr_sink.keep_tail = 1;
 	if ((rc = request_json(c, req, &input)) < 0) {
 		err_set(err, rc, "out of memory");
 		goto out;
@@ -472,7 +360,12 @@ static int command_complete(void *state, const struct model_request *req,
 		rc = 0;
 		goto out;
 	}
-	pump(c, &ch, &input);
+	end = proc_pump(ch.in, ch.out, ch.err, input.data, input.len,
+	                os_mono_ns() + (uint64_t)c->timeout_ms * 1000000u, -1, ch.pid,
+	                &ch.stdout_sink, &ch.stderr_sink);
+	ch.timed_out = end == PROC_TIMEOUT;
+	ch.too_big = end == PROC_FULL;
+	ch.in = ch.out = ch.err = -1;  /* the pump closed them */
 	if (ch.timed_out || ch.too_big)
 		kill(-ch.pid, SIGKILL);
 	while (waitpid(ch.pid, &status, 0) < 0 && errno == EINTR)
@@ -497,10 +390,11 @@ static int command_complete(void *state, const struct model_request *req,
 		read_answer(&ch, req, resp);
 	rc = 0;
 out:
-	fd_close(&ch.in);
-	fd_close(&ch.out);
-	fd_close(&ch.err);
-	buf_release(&ch.stdout_buf);
+	proc_fd_close(&ch.in);
+	proc_fd_close(&ch.out);
+	proc_fd_close(&ch.err);
+	buf_release(&ch.stdout_sink.buf);
+	buf_release(&ch.stderr_sink.buf);
 	buf_release(&input);
 	return rc;
 }
