@@ -3,7 +3,8 @@
 # As root it runs apt-get; otherwise it prints the command to run.
 set -e
 pkgs="build-essential pkg-config libfyaml-dev libjansson-dev libsqlite3-dev
-      libssl-dev libpcre2-dev libcurl4-openssl-dev sqlite3 openssl bc"
+      libssl-dev libpcre2-dev libcurl4-openssl-dev libmicrohttpd-dev sqlite3 openssl bc
+      curl"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -18,6 +18,7 @@ static const struct cli_cmd commands[] = {
 	{ "validate", cmd_validate, "check JSON documents against a JSON Schema" },
 	{ "keygen", cmd_keygen, "make an Ed25519 key for signing the ledger" },
 	{ "attest", cmd_attest, "export a signed in-toto attestation of a run" },
+	{ "serve", cmd_serve, "the review desk: a local web UI for runs and approvals" },
 	{ "version", cmd_version, "print the version" },
 };
 
