@@ -346,7 +346,11 @@ static int web_host_ok(struct web *w, struct MHD_Connection *conn)
 	return 0;
 }
 
-/* A state change: same origin (when the browser says), from a session. */
+/* A state change must come from one of our own pages. Browsers say so in
+ * Sec-Fetch-Site, which no page can forge; with Referrer-Policy no-referrer
+ * they send "Origin: null" on our own form posts, so Origin decides only
+ * where Sec-Fetch-Site is absent (an older browser), and must then name us.
+ * A client with neither (curl) is judged by the CSRF token alone. */
 static int web_origin_ok(struct MHD_Connection *conn)
 {
 	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
@@ -354,12 +358,10 @@ static int web_origin_ok(struct MHD_Connection *conn)
 	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
 	char want[320];
 
-	if (site && strcmp(site, "same-origin") != 0)
-		return 0;
-	if (!origin)
-		return 1;  /* not a browser, or an old one: the CSRF token still decides */
 	snprintf(want, sizeof(want), "http://%s", host ? host : "");
-	return !strcmp(origin, want);
+	if (origin && strcmp(origin, want) != 0 && (strcmp(origin, "null") != 0 || !site))
+		return 0;
+	return !site || !strcmp(site, "same-origin");
 }
 
 /* --- routes --- */
