@@ -5,7 +5,8 @@
 #   3. JSON Schema validation against ajv 8 (needs node and npm; skipped
 #      with a note when they are missing)
 #   4. the HTTP provider pool against the mock server on 127.0.0.1
-# BENCH=core|ledger|schema|providers runs one of them.
+#   5. the review desk (warrant serve): page latency with 100 000 runs
+# BENCH=core|ledger|schema|providers|web runs one of them.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,4 +33,8 @@ fi
 if [ "$only" = all ] || [ "$only" = providers ]; then
 	echo "== provider pool against the mock server =="
 	"$root/bench/providers/run.sh" "$build"
+fi
+if [ "$only" = all ] || [ "$only" = web ]; then
+	echo "== review desk: page latency with 100 000 runs (warrant serve, curl) =="
+	"$root/bench/web/run.sh" "$build"
 fi

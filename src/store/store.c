@@ -35,7 +35,10 @@ static const char *const stmt_sql[S_COUNT_] = {
 		"tokens_out, calls, cost_usd, seconds, steps_total, owner_pid "
 		"FROM runs WHERE id = ?1",
 	[S_RUN_LAST] = "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1",
-	[S_RUN_PREFIX] = "SELECT id FROM runs WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+	/* A range on the primary key, so a lookup reads the matching ids only
+	 * (an exact match sorts first) rather than every run. */
+	[S_RUN_PREFIX] = "SELECT id FROM runs WHERE id >= ?1 AND id < ?1 || char(1114111) "
+	                 "AND substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT 2",
 	[S_RUN_LIST] =
 		"SELECT id, flow_name, flow_path, flow_hash, flow_blob, status, failure, "
 		"failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
