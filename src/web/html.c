@@ -30,7 +30,7 @@ const char web_css[] =
 	"vertical-align:top}\n"
 	"th{background:#eef1f4;font-weight:600;font-size:.85rem;color:var(--mute)}\n"
 	"td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
-	"td{overflow-wrap:anywhere}.t{white-space:nowrap}\n"
+	"td.ev{overflow-wrap:anywhere;min-width:18rem}.t{white-space:nowrap}\n"
 	"code,pre{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:.85rem}\n"
 	"pre{background:#fbfbfc;border:1px solid var(--line);padding:.6rem;overflow:auto;"
 	"max-height:28rem;white-space:pre-wrap;word-break:break-word;margin:.3rem 0}\n"

@@ -208,7 +208,7 @@ static int ledger_row(void *ud, const struct wr_ledger_entry *e)
 	html_badge(h, e->action);
 	html_raw(h, "</td><td><code>");
 	html_textn(h, e->subject, strlen(e->subject) > 12 ? 12 : strlen(e->subject));
-	html_raw(h, "</code></td><td><code>");
+	html_raw(h, "</code></td><td class=\"ev\"><code>");
 	html_text(h, e->evidence);
 	html_raw(h, "</code></td></tr>");
 	return 0;
@@ -408,6 +408,7 @@ int page_failures(struct web_req *r, struct html *h)
 {
 	const char *since = web_arg(r, "since"), *flow = web_arg(r, "flow");
 	struct failures_page *p;
+	struct html rows;
 	struct wr_err err;
 	int64_t since_ms;
 	int status = 200;
@@ -423,16 +424,14 @@ int page_failures(struct web_req *r, struct html *h)
 	html_raw(h, "\"></label><label>Workflow<input name=\"flow\" placeholder=\"any\" value=\"");
 	html_text(h, flow);
 	html_raw(h, "\"></label><button type=\"submit\">Filter</button></form>");
-	/* The latest 50 come as rows are read; the tallies follow them. */
-	p->h = h;
-	html_raw(h, "<h2>Latest failed runs</h2><table><thead><tr><th>Run</th><th>Workflow</th>"
-	            "<th>Failure class</th><th>Step</th><th>Model</th><th>Started</th>"
-	            "<th>Message</th></tr></thead><tbody>");
+	/* The latest 50 rows are written aside while the tallies are counted,
+	 * and shown after them. */
+	html_init(&rows, 4u << 20);
+	p->h = &rows;
 	if (wr_failures_each(r->store, since_ms, flow, failure_row, p, &err) < 0) {
 		status = page_error(h, 500, "Failures", err.msg);
 		goto out;
 	}
-	html_raw(h, "</tbody></table>");
 	html_rawf(h, "<p class=\"meta\">%d failed run%s.</p>", p->total, p->total == 1 ? "" : "s");
 	for (int i = 0; i < WR_FAIL_COUNT_; i++)
 		snprintf(p->by_class[i].key, sizeof(p->by_class[i].key), "%s",
@@ -440,8 +439,17 @@ int page_failures(struct web_req *r, struct html *h)
 	tally_table(h, "Failure class", p->by_class, WR_FAIL_COUNT_);
 	tally_table(h, "Step", p->by_step, KEYS + 1);
 	tally_table(h, "Model", p->by_model, KEYS + 1);
+	html_raw(h, "<h2>Latest failed runs</h2><table><thead><tr><th>Run</th><th>Workflow</th>"
+	            "<th>Failure class</th><th>Step</th><th>Model</th><th>Started</th>"
+	            "<th>Message</th></tr></thead><tbody>");
+	if (rows.failed)
+		h->failed = 1;
+	else if (rows.s)
+		html_raw(h, rows.s);
+	html_raw(h, "</tbody></table>");
 	html_page_end(h);
 out:
+	html_release(&rows);
 	free(p);
 	return status;
 }
