@@ -636,6 +636,7 @@ static int split_listen(const char *addr, char *host, size_t size, char *port, s
 	return 0;
 }
 
+/* A listening socket, or minus an exit code (after saying why). */
 static int open_listener(const char *addr, char *host, size_t hsize, int *port_out)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -647,10 +648,10 @@ static int open_listener(const char *addr, char *host, size_t hsize, int *port_o
 	int fd = -1, one = 1, rc;
 
 	if (split_listen(addr, host, hsize, port, sizeof(port)) < 0)
-		return cli_fail(WR_EXIT_USAGE, "--listen takes HOST:PORT (e.g. 127.0.0.1:8080), "
+		return -cli_fail(WR_EXIT_USAGE, "--listen takes HOST:PORT (e.g. 127.0.0.1:8080), "
 		                "not '%s'", addr);
 	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0)
-		return cli_fail(WR_EXIT_USAGE, "--listen %s: %s", addr, gai_strerror(rc));
+		return -cli_fail(WR_EXIT_USAGE, "--listen %s: %s", addr, gai_strerror(rc));
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0 ||

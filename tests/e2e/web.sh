@@ -29,7 +29,8 @@ still_waiting() {
 want 401 "no token: 401" -- "$base/runs"
 want 401 "no token on the queue" -- "$base/queue"
 want 401 "no token on the stylesheet" -- "$base/static/app.css"
-want 401 "a wrong token" -- "$base/runs?token=${token%?}0"
+other() { echo "$1" | tr '0-9a-f' '1-9a-f0'; }  # every hex digit changed
+want 401 "a wrong token" -- "$base/runs?token=$(other "$token")"
 want 401 "a wrong bearer" -- -H "Authorization: Bearer nope" "$base/runs"
 want 401 "a session cookie made up" -- -b "wr_session_${base##*:}=$token" "$base/runs"
 want 200 "the bearer token" -- -H "Authorization: Bearer $token" "$base/runs"
@@ -94,7 +95,7 @@ post() { want "$@"; }
 # --- forged forms are refused ---
 post 403 "approve without CSRF" -- $s -X POST -d "$form" "$base/runs/$a/decide"
 still_waiting "$a" "without CSRF"
-post 403 "approve with a wrong CSRF" -- $s -d "$form&csrf=${csrf%?}0" "$base/runs/$a/decide"
+post 403 "approve with a wrong CSRF" -- $s -d "$form&csrf=$(other "$csrf")" "$base/runs/$a/decide"
 post 403 "approve with a forged Origin" -- $s -H "Origin: http://evil.example" \
 	-d "$form&csrf=$csrf" "$base/runs/$a/decide"
 still_waiting "$a" "a forged Origin"
@@ -160,4 +161,19 @@ want 401 "the old session is gone" -- $s "$base/runs"
 web_stop; rc=$?
 [ $rc = 0 ] && ok "SIGTERM stops it cleanly" || fail "exit $rc after SIGTERM"
 grep -q "stopping (SIGTERM)" serve.err && ok "says so" || fail "stop message"
+
+# --- the token file keeps the token across restarts; bad options ---
+old=$token
+web_start
+[ "$token" = "$old" ] && ok "the token file's token is used again" || fail "a new token"
+[ "$(stat -c %a token)" = 600 ] && ok "the token file is 0600" || fail "token file mode"
+want 200 "the old token still opens it" -- -H "Authorization: Bearer $old" "$base/queue"
+want 200 "HEAD" -- -I -H "Authorization: Bearer $old" "$base/runs"
+web_stop || fail "second stop"
+expect_exit 2 "a bad --listen" -- "$WARRANT" serve --listen nowhere
+expect_out "HOST:PORT" "says what it takes"
+echo short > short.tok
+expect_exit 2 "a token file with a short token" -- "$WARRANT" serve --token-file short.tok
+expect_exit 0 "serve --help" -- "$WARRANT" serve --help
+expect_out "access token" "the help explains the token"
 finish

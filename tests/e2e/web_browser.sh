@@ -1,13 +1,11 @@
 # The review desk in a real browser: Debian's chromium, driven headless by
 # playwright-core from the npm registry (tests/web/browser.cjs). Installs
 # what is missing: chromium with apt-get when root, playwright-core into
-# $BUILD/npm-playwright (git-ignored). Skips, saying why, only when these
+# $BUILD/npm-playwright/VERSION (git-ignored). Skips, saying why, only when these
 # cannot be installed. Screenshots go to $BUILD/screenshots/.
 . "$WR_ROOT/tests/lib.sh"
 . "$WR_ROOT/tests/web/setup.sh"
-pkg=playwright-core@1.65.1
 build=$(cd "$(dirname "$WARRANT")" && pwd)
-pw="$build/npm-playwright"
 chromium=${CHROMIUM:-/usr/bin/chromium}
 skip() { echo "skipped: $*"; exit 0; }
 
@@ -20,6 +18,11 @@ if [ ! -x "$chromium" ]; then
 fi
 command -v node >/dev/null && command -v npm >/dev/null ||
 	skip "node and npm are not installed (apt-get install nodejs npm)"
+# playwright-core 1.58 and later need node 20; Debian 12's node is 18.
+major=$(node -p 'process.versions.node.split(".")[0]')
+version=${PLAYWRIGHT_CORE:-$([ "$major" -ge 20 ] && echo 1.65.1 || echo 1.57.0)}
+pkg=playwright-core@$version
+pw="$build/npm-playwright/$version"
 if [ ! -f "$pw/node_modules/playwright-core/package.json" ]; then
 	timeout 300 npm install --silent --no-audit --no-fund --prefix "$pw" "$pkg" >npm.log 2>&1 ||
 		{ tail -5 npm.log; skip "$pkg could not be installed from the npm registry"; }

@@ -4,7 +4,8 @@
 # a free port. The server stops by itself: it runs under `timeout`, and the
 # EXIT trap sends it SIGTERM.
 #   web_setup N       N runs waiting, one rejected run; sets $runs (ids)
-#   web_start         starts the server; sets $base, $token, $url, $serve_pid
+#   web_start         starts the server (the token in ./token, made when
+#                     missing); sets $base, $token, $url, $serve_pid
 #   web_stop          SIGTERM, waits; returns the server's exit status
 
 planted='<script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -51,7 +52,7 @@ YAML
 }
 
 web_start() {
-	rm -f token serve.out serve.err
+	rm -f serve.out serve.err
 	timeout -s TERM "${WEB_TIMEOUT:-120}" "$WARRANT" serve --listen 127.0.0.1:0 \
 		--token-file token >serve.out 2>serve.err &
 	serve_pid=$!
