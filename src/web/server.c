@@ -405,8 +405,21 @@ static enum MHD_Result do_decide(struct web *w, struct MHD_Connection *conn,
 		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "Store error", err.msg);
 	pthread_mutex_lock(&w->decide_lock);
 	rc = cli_decide(store, run_ref, step, d, reviewer, note, id, &err);
-	if (rc == 0 && d == WR_APPROVE)
-		rc = cli_continue(store, id, reviewer, NULL, NULL, 0, &res, &err);
+	if (rc == 0 && d == WR_APPROVE &&
+	    (rc = cli_continue(store, id, reviewer, NULL, NULL, 0, &res, &err)) < 0) {
+		/* The approval stands (it is in the ledger); only the run stopped. */
+		char msg[WR_ERR_MAX + 256];
+
+		pthread_mutex_unlock(&w->decide_lock);
+		pool_put(&w->pool, store);
+		fprintf(stderr, "warrant serve: run %s: approved by %s, but it could not "
+		        "continue: %s\n", id, reviewer, err.msg);
+		snprintf(msg, sizeof(msg), "The approval was recorded, but the run could not "
+		         "continue: %s. Continue it with: warrant resume %s", err.msg, id);
+		return send_error(conn, rc == WR_EBUSY ? MHD_HTTP_CONFLICT :
+		                  MHD_HTTP_INTERNAL_SERVER_ERROR, "Approved; the run did not continue",
+		                  msg);
+	}
 	pthread_mutex_unlock(&w->decide_lock);
 	pool_put(&w->pool, store);
 	if (rc < 0) {

@@ -133,6 +133,12 @@ has "badge b-shipped" "shown shipped"
 post 409 "a second approval is refused" -- $s -d "$form&csrf=$csrf" "$base/runs/$a/decide"
 [ "$(grep -c total out/shipped.jsonl)" = 1 ] && ok "shipped once" || fail "shipped twice"
 
+sql "UPDATE runs SET owner_pid = $$ WHERE id = '$c'"   # another process holds it
+post 409 "a run another process is executing" -- $s -d "$form&csrf=$csrf" "$base/runs/$c/decide"
+has "is being executed by process $$" "the page says who holds it"
+sql "UPDATE runs SET owner_pid = 0 WHERE id = '$c'"
+"$WARRANT" show "$c" | grep -q "status   waiting" && ok "the busy run still waits" ||
+	fail "the busy run moved"
 post 303 "reject with a reason" -- $s \
 	-d "step=review&decision=reject&reviewer=bob&note=wrong+%3Ci%3Evendor%3C%2Fi%3E&csrf=$csrf" \
 	"$base/runs/$b/decide"
