@@ -4,7 +4,7 @@
 #   make test       unit tests, golden cases and end-to-end CLI tests
 #   make demo       install missing Debian packages (as root), build, run the example offline
 #   make check      sanitizer build + tests, and static analysis
-#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox for one)
+#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web for one)
 #   make fuzz       libFuzzer target for the workflow loader (clang)
 #
 # WERROR=1 turns warnings into errors (CI sets it). SAN=1 builds with ASan+UBSan.
@@ -12,6 +12,8 @@
 CC      ?= cc
 BUILD   ?= build
 PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl libseccomp
+# Only the warrant binary links these (warrant serve); libwarrant does not.
+CLI_PKGS:= libmicrohttpd
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -19,7 +21,7 @@ WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
            -Iinclude -Isrc -I$(BUILD)/gen -DWR_VERSION='"$(VERSION)"' \
-           $(shell pkg-config --cflags $(PKGS))
+           $(shell pkg-config --cflags $(PKGS) $(CLI_PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 ifeq ($(WERROR),1)
@@ -30,8 +32,8 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC  := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
-CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+LIB_SRC  := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/web/*'))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c src/web/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC:= $(sort $(wildcard bench/*.c))
 
@@ -62,9 +64,11 @@ $(BUILD)/libwarrant.a: $(LIB_OBJ)
 $(BUILD)/libwarrant.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The CLI links the static library and reaches it only through include/warrant.h.
+# The CLI (src/cli, and the review desk's web server in src/web) links the
+# static library and reaches it only through include/warrant.h.
 $(BUILD)/warrant: $(CLI_OBJ) $(BUILD)/libwarrant.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libwarrant.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libwarrant.a $(LDLIBS) \
+	  $(shell pkg-config --libs $(CLI_PKGS))
 
 $(BUILD)/warrant.pc: warrant.pc.in
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' -e 's|@PKGS@|$(PKGS)|' $< > $@

@@ -7,7 +7,8 @@
 #      with a note when they are missing)
 #   5. the HTTP provider pool against the mock server on 127.0.0.1
 #   6. sandbox start-up per tool call against fork/exec and bubblewrap
-# BENCH=core|ledger|sources|schema|providers|sandbox runs one of them.
+#   7. the review desk (warrant serve): page latency with 100 000 runs
+# BENCH=core|ledger|sources|schema|providers|sandbox|web runs one of them.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,4 +43,8 @@ fi
 if [ "$only" = all ] || [ "$only" = sandbox ]; then
 	echo "== sandbox start-up: /bin/true plain, in wr_sandbox_run, in bwrap =="
 	"$build/bench_sandbox" 500
+fi
+if [ "$only" = all ] || [ "$only" = web ]; then
+	echo "== review desk: page latency with 100 000 runs (warrant serve, curl) =="
+	"$root/bench/web/run.sh" "$build"
 fi

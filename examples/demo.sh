@@ -64,3 +64,4 @@ echo "payment queue: examples/invoices/out/payment-queue.jsonl ($(wc -l < "$queu
 echo
 echo "try:  WARRANT_STORE=$build/demo/warrant.db $build/warrant runs"
 echo "      WARRANT_STORE=$build/demo/warrant.db $build/warrant show last"
+echo "      WARRANT_STORE=$build/demo/warrant.db $build/warrant serve    (the review desk, in a browser)"

@@ -370,6 +370,25 @@ WR_API int wr_run_get(struct wr_store *store, const char *run_id,
 WR_API int wr_runs_each(struct wr_store *store, int limit,
                         int (*fn)(void *ud, const struct wr_run_info *info),
                         void *ud, struct wr_err *err);
+/* Which runs wr_runs_query lists: every field narrows the list; the
+ * defaults (wr_runs_default_filter) list every run. */
+struct wr_runs_filter {
+	int status;           /* an enum wr_run_status, or -1: any */
+	int failure;          /* an enum wr_failure, or -1: any */
+	const char *flow;     /* a workflow name, NULL or "": any */
+	const char *after;    /* a run id: only runs listed after it (keyset
+	                         paging); NULL or "": from the newest */
+	int limit;            /* at most this many runs; 0: all */
+};
+WR_API struct wr_runs_filter wr_runs_default_filter(void);
+
+/* Calls fn for each run that f admits, newest first (the order of
+ * wr_runs_each), until fn returns non-zero. f may be NULL (every run).
+ * An "after" id that names no run is WR_ENOTFOUND. info->steps_done is -1:
+ * listings do not count steps. */
+WR_API int wr_runs_query(struct wr_store *store, const struct wr_runs_filter *f,
+                         int (*fn)(void *ud, const struct wr_run_info *info),
+                         void *ud, struct wr_err *err);
 WR_API int wr_run_steps(struct wr_store *store, const char *run_id,
                         int (*fn)(void *ud, const struct wr_step_info *info),
                         void *ud, struct wr_err *err);

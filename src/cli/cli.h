@@ -32,6 +32,7 @@ int cmd_why(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* --- cli_common.c --- */
 
@@ -39,6 +40,9 @@ int cmd_sandbox(int argc, char **argv);
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Maps a library error to an exit code (bad input -> USAGE, else INTERNAL). */
 int cli_exit_for(int rc);
+/* The store's path, chosen as cli_store_open chooses it; 0 or an exit code
+ * (after printing why). */
+int cli_store_path(const char *opt, const char *flow_path, char *path, size_t size);
 /* Opens the store: --store PATH, else $WARRANT_STORE, else the one beside
  * flow_path (when given), else ./.warrant/warrant.db (which must exist). */
 int cli_store_open(const char *opt, const char *flow_path, struct wr_store **out);
@@ -52,6 +56,19 @@ int cli_report(const struct wr_run_result *res, int quiet);
 /* Continues a run and reports how it ended (cmd_run.c); an exit code. */
 int cli_resume(struct wr_store *store, const char *run, int quiet, int max_steps,
                const char *prices);
+/* Continues a run on behalf of actor, printing nothing (cmd_run.c): what
+ * cli_resume and the review desk do after an approval. 0 or a WR_E* code. */
+int cli_continue(struct wr_store *store, const char *run, const char *actor,
+                 void (*on_event)(void *ud, const struct wr_event *ev), void *ud,
+                 int max_steps, const char *prices, struct wr_run_result *res,
+                 struct wr_err *err);
+/* A person's decision on the approve step step of run_ref (an id, a prefix,
+ * or "last"), recorded under actor with note (cmd_decide.c): what approve,
+ * reject and the review desk share. id gets the run's full id. Prints
+ * nothing; 0 or a WR_E* code. A rejection needs a note (WR_EINVAL). */
+int cli_decide(struct wr_store *store, const char *run_ref, const char *step,
+               enum wr_decision d, const char *actor, const char *note,
+               char id[WR_ID_MAX], struct wr_err *err);
 /* Writes s as a JSON string literal. */
 void cli_json_str(FILE *f, const char *s);
 /* Local time "YYYY-MM-DD HH:MM:SS" of epoch milliseconds. */

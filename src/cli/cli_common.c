@@ -50,27 +50,36 @@ const char *cli_color(FILE *f, const char *code)
 	return !no_color && isatty(fileno(f)) ? code : "";
 }
 
-int cli_store_open(const char *opt, const char *flow_path, struct wr_store **out)
+int cli_store_path(const char *opt, const char *flow_path, char *path, size_t size)
 {
-	struct wr_err err;
-	char path[4096];
 	const char *env = getenv("WARRANT_STORE");
 
-	*out = NULL;
 	if (opt && opt[0]) {
-		snprintf(path, sizeof(path), "%s", opt);
+		snprintf(path, size, "%s", opt);
 	} else if (env && env[0]) {
-		snprintf(path, sizeof(path), "%s", env);
+		snprintf(path, size, "%s", env);
 	} else if (flow_path) {
-		if (wr_flow_store_path(flow_path, path, sizeof(path)) < 0)
+		if (wr_flow_store_path(flow_path, path, size) < 0)
 			return cli_fail(WR_EXIT_USAGE, "%s: path too long", flow_path);
 	} else {
-		snprintf(path, sizeof(path), ".warrant/warrant.db");
+		snprintf(path, size, ".warrant/warrant.db");
 		if (access(path, F_OK) != 0)
 			return cli_fail(WR_EXIT_USAGE, "no store here (.warrant/warrant.db); run "
 			                "from the workflow's folder, or pass --store PATH or set "
 			                "WARRANT_STORE");
 	}
+	return 0;
+}
+
+int cli_store_open(const char *opt, const char *flow_path, struct wr_store **out)
+{
+	struct wr_err err;
+	char path[4096];
+	int rc;
+
+	*out = NULL;
+	if ((rc = cli_store_path(opt, flow_path, path, sizeof(path))))
+		return rc;
 	if (wr_store_open(path, out, &err) < 0)
 		return cli_fail(WR_EXIT_INTERNAL, "%s", err.msg);
 	return 0;

@@ -32,6 +32,24 @@ static const char reject_usage[] =
 	"      --store PATH   the store (default: $WARRANT_STORE or ./.warrant/warrant.db)\n"
 	"  -h, --help         this help\n";
 
+int cli_decide(struct wr_store *store, const char *run_ref, const char *step,
+               enum wr_decision d, const char *actor, const char *note,
+               char id[WR_ID_MAX], struct wr_err *err)
+{
+	int rc;
+
+	if (d == WR_REJECT && (!note || !note[0])) {
+		if (err) {
+			err->code = WR_EINVAL;
+			snprintf(err->msg, sizeof(err->msg), "a rejection needs a reason");
+		}
+		return WR_EINVAL;
+	}
+	if ((rc = wr_run_find(store, run_ref, id, err)) < 0)
+		return rc;
+	return wr_decide(store, id, step, d, actor, note, err);
+}
+
 static int decide(int argc, char **argv, enum wr_decision d)
 {
 	static const struct option longopts[] = {
@@ -78,8 +96,7 @@ static int decide(int argc, char **argv, enum wr_decision d)
 		return cli_fail(WR_EXIT_USAGE, "--as needs a name");
 	if ((rc = cli_store_open_signed(store_path, NULL, &store)))
 		return rc;
-	if (wr_run_find(store, argv[optind], id, &err) < 0 ||
-	    wr_decide(store, id, argv[optind + 1], d, as, note, &err) < 0) {
+	if (cli_decide(store, argv[optind], argv[optind + 1], d, as, note, id, &err) < 0) {
 		rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
 		goto out;
 	}

@@ -270,19 +270,29 @@ out:
 	return rc < 0 ? 0 : rc;
 }
 
+int cli_continue(struct wr_store *store, const char *run, const char *actor,
+                 void (*on_event)(void *ud, const struct wr_event *ev), void *ud,
+                 int max_steps, const char *prices, struct wr_run_result *res,
+                 struct wr_err *err)
+{
+	struct wr_run_params p = wr_run_default_params();
+
+	p.on_event = on_event;
+	p.ud = ud;
+	p.actor = actor;
+	p.max_steps = max_steps;
+	p.prices_path = prices;
+	return wr_run_resume(store, run, &p, res, err);
+}
+
 int cli_resume(struct wr_store *store, const char *run, int quiet, int max_steps,
                const char *prices)
 {
-	struct wr_run_params p = wr_run_default_params();
 	struct wr_run_result res;
 	struct wr_err err;
 
-	p.on_event = cli_on_event;
-	p.ud = &quiet;
-	p.actor = cli_user();
-	p.max_steps = max_steps;
-	p.prices_path = prices;
-	if (wr_run_resume(store, run, &p, &res, &err) < 0)
+	if (cli_continue(store, run, cli_user(), cli_on_event, &quiet, max_steps, prices, &res,
+	                 &err) < 0)
 		return cli_fail(cli_exit_for(err.code), "%s", err.msg);
 	return cli_report(&res, quiet);
 }

@@ -24,6 +24,7 @@ static const struct cli_cmd commands[] = {
 	{ "keygen", cmd_keygen, "make an Ed25519 key for signing the ledger" },
 	{ "attest", cmd_attest, "export a signed in-toto attestation of a run" },
 	{ "sandbox", cmd_sandbox, "run a program in the OS sandbox (Landlock, seccomp, ...)" },
+	{ "serve", cmd_serve, "the review desk: a local web UI for runs and approvals" },
 	{ "version", cmd_version, "print the version" },
 };
 

@@ -168,6 +168,32 @@ int wr_runs_each(struct wr_store *store, int limit,
 	return store_runs_each((struct store *)store, limit, each_run, &c, err);
 }
 
+struct wr_runs_filter wr_runs_default_filter(void)
+{
+	struct wr_runs_filter f = { .status = -1, .failure = -1 };
+
+	return f;
+}
+
+int wr_runs_query(struct wr_store *store, const struct wr_runs_filter *f,
+                  int (*fn)(void *ud, const struct wr_run_info *info), void *ud,
+                  struct wr_err *err)
+{
+	struct wr_runs_filter all = wr_runs_default_filter();
+	struct runs_ctx c = { fn, ud };
+
+	if (!store || !fn)
+		return err_set(err, WR_EINVAL, "wr_runs_query: store and fn are required");
+	if (!f)
+		f = &all;
+	if (f->status > WR_RUN_FAILED || f->failure >= WR_FAIL_COUNT_ || f->limit < 0)
+		return err_set(err, WR_EINVAL, "wr_runs_query: status, failure or limit out of range");
+	return store_runs_query((struct store *)store,
+	                        f->status >= 0 ? wr_run_status_name((enum wr_run_status)f->status) : "",
+	                        f->failure >= 0 ? wr_failure_name((enum wr_failure)f->failure) : "",
+	                        f->flow, f->after, f->limit, each_run, &c, err);
+}
+
 struct steps_ctx {
 	struct store *st;
 	int (*fn)(void *ud, const struct wr_step_info *info);

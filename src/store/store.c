@@ -35,7 +35,10 @@ static const char *const stmt_sql[S_COUNT_] = {
 		"tokens_out, calls, cost_usd, seconds, steps_total, owner_pid "
 		"FROM runs WHERE id = ?1",
 	[S_RUN_LAST] = "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1",
-	[S_RUN_PREFIX] = "SELECT id FROM runs WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+	/* A range on the primary key, so a lookup reads the matching ids only
+	 * (an exact match sorts first) rather than every run. */
+	[S_RUN_PREFIX] = "SELECT id FROM runs WHERE id >= ?1 AND id < ?1 || char(1114111) "
+	                 "AND substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT 2",
 	[S_RUN_LIST] =
 		"SELECT id, flow_name, flow_path, flow_hash, flow_blob, status, failure, "
 		"failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
@@ -567,6 +570,70 @@ int store_runs_each(struct store *st, int limit,
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "listing runs");
+}
+
+/* Built from the filters given, so each narrowing can use runs_created: the
+ * listing order is the index's (created_ms, then rowid) read backwards, and
+ * a page boundary is a range on it rather than an offset to skip. */
+int store_runs_query(struct store *st, const char *status, const char *failure,
+                     const char *flow, const char *after, int limit,
+                     int (*fn)(void *ud, const struct store_run *r), void *ud,
+                     struct wr_err *err)
+{
+	char sql[1024];
+	sqlite3_stmt *s = NULL;
+	struct store_run r;
+	int64_t at_ms = 0, at_row = 0;
+	int rc, n = 0;
+
+	if (after && after[0]) {
+		if (sqlite3_prepare_v2(st->db, "SELECT created_ms, rowid FROM runs WHERE id = ?1",
+		                       -1, &s, NULL) != SQLITE_OK)
+			return st_fail(st, err, "listing runs");
+		st_text(s, 1, after);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			at_ms = sqlite3_column_int64(s, 0);
+			at_row = sqlite3_column_int64(s, 1);
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+		if (rc == SQLITE_DONE)
+			return err_set(err, WR_ENOTFOUND, "no run '%s' in %s", after, st->path);
+		if (rc != SQLITE_ROW)
+			return st_fail(st, err, "listing runs");
+	}
+	n = snprintf(sql, sizeof(sql),
+	             "SELECT id, flow_name, flow_path, flow_hash, flow_blob, status, failure, "
+	             "failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
+	             "tokens_out, calls, cost_usd, seconds, steps_total, owner_pid "
+	             "FROM runs WHERE 1%s%s%s%s ORDER BY created_ms DESC, rowid DESC LIMIT ?5",
+	             status && status[0] ? " AND status = ?1" : "",
+	             failure && failure[0] ? " AND failure = ?2" : "",
+	             flow && flow[0] ? " AND flow_name = ?3" : "",
+	             after && after[0] ? " AND (created_ms, rowid) < (?4, ?6)" : "");
+	if (n < 0 || (size_t)n >= sizeof(sql) ||
+	    sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return st_fail(st, err, "listing runs");
+	if (status && status[0])
+		st_text(s, 1, status);
+	if (failure && failure[0])
+		st_text(s, 2, failure);
+	if (flow && flow[0])
+		st_text(s, 3, flow);
+	if (after && after[0]) {
+		sqlite3_bind_int64(s, 4, at_ms);
+		sqlite3_bind_int64(s, 6, at_row);
+	}
+	sqlite3_bind_int64(s, 5, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		run_read(s, &r);
+		if (fn(ud, &r))
+			break;
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "listing runs");
+	sqlite3_finalize(s);
+	return rc;
 }
 
 int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *err)

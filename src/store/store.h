@@ -73,6 +73,13 @@ int store_run_find(struct store *st, const char *ref, char id[WR_ID_MAX],
 int store_runs_each(struct store *st, int limit,
                     int (*fn)(void *ud, const struct store_run *r), void *ud,
                     struct wr_err *err);
+/* store_runs_each narrowed: status, failure and flow_name as stored ("" or
+ * NULL: any), and only runs listed after run after (NULL or "": from the
+ * newest; WR_ENOTFOUND when no such run). */
+int store_runs_query(struct store *st, const char *status, const char *failure,
+                     const char *flow, const char *after, int limit,
+                     int (*fn)(void *ud, const struct store_run *r), void *ud,
+                     struct wr_err *err);
 /* Claims a run for this process: succeeds when owner_pid is 0, this pid, or
  * a process that no longer exists; WR_EBUSY otherwise. Commits itself. */
 int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *err);

@@ -175,3 +175,86 @@ TEST(ledger_detects_deletion_of_the_tail)
 	EXPECT_CONTAINS(last, "recorded head");
 	store_free(st);
 }
+
+struct ids {
+	char s[256];
+};
+
+static int collect_id(void *ud, const struct wr_run_info *info)
+{
+	struct ids *ids = ud;
+	size_t n = strlen(ids->s);
+
+	snprintf(ids->s + n, sizeof(ids->s) - n, "%s%s", n ? " " : "", info->id);
+	return 0;
+}
+
+static int query(struct store *st, const struct wr_runs_filter *f, struct ids *ids)
+{
+	struct wr_err e;
+
+	ids->s[0] = '\0';
+	return wr_runs_query((struct wr_store *)st, f, collect_id, ids, &e);
+}
+
+TEST(store_runs_query_filters_and_pages)
+{
+	static const struct { const char *id, *flow; int status, failure; int64_t at; } rows[] = {
+		{ "r1", "a", WR_RUN_DONE, WR_FAIL_NONE, 1000 },
+		{ "r2", "b", WR_RUN_REJECTED, WR_FAIL_SCHEMA_INVALID, 2000 },
+		{ "r3", "a", WR_RUN_WAITING, WR_FAIL_NONE, 3000 },
+		{ "r4", "a", WR_RUN_REJECTED, WR_FAIL_CHECK_FAILED, 3000 },  /* same ms as r3 */
+		{ "r4x", "b", WR_RUN_FAILED, WR_FAIL_REFUSAL, 4000 },
+	};
+	char path[700], id[WR_ID_MAX];
+	struct store *st = open_tmp(path, sizeof(path));
+	struct wr_runs_filter f = wr_runs_default_filter();
+	struct store_run r;
+	struct ids ids;
+	struct wr_err e;
+
+	REQUIRE(st);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+		memset(&r, 0, sizeof(r));
+		snprintf(r.id, sizeof(r.id), "%s", rows[i].id);
+		snprintf(r.flow_name, sizeof(r.flow_name), "%s", rows[i].flow);
+		r.status = rows[i].status;
+		r.failure = rows[i].failure;
+		r.created_ms = rows[i].at;
+		REQUIRE(store_run_insert(st, &r, &e) == 0);
+	}
+	EXPECT_INT(query(st, NULL, &ids), 0);
+	EXPECT_STR(ids.s, "r4x r4 r3 r2 r1");  /* newest first; equal times: last inserted first */
+	f.status = WR_RUN_REJECTED;
+	EXPECT_INT(query(st, &f, &ids), 0);
+	EXPECT_STR(ids.s, "r4 r2");
+	f.flow = "a";
+	EXPECT_INT(query(st, &f, &ids), 0);
+	EXPECT_STR(ids.s, "r4");
+	f = wr_runs_default_filter();
+	f.failure = WR_FAIL_SCHEMA_INVALID;
+	EXPECT_INT(query(st, &f, &ids), 0);
+	EXPECT_STR(ids.s, "r2");
+	f = wr_runs_default_filter();
+	f.limit = 2;
+	EXPECT_INT(query(st, &f, &ids), 0);
+	EXPECT_STR(ids.s, "r4x r4");
+	f.after = "r4";                       /* the next page starts past the tie */
+	EXPECT_INT(query(st, &f, &ids), 0);
+	EXPECT_STR(ids.s, "r3 r2");
+	f.after = "r1";
+	EXPECT_INT(query(st, &f, &ids), 0);
+	EXPECT_STR(ids.s, "");
+	f.after = "nope";
+	EXPECT_INT(query(st, &f, &ids), WR_ENOTFOUND);
+	f = wr_runs_default_filter();
+	f.status = 99;
+	EXPECT_INT(query(st, &f, &ids), WR_EINVAL);
+	/* An id that is also a prefix of another resolves to itself. */
+	EXPECT_INT(store_run_find(st, "r4", id, &e), 0);
+	EXPECT_STR(id, "r4");
+	EXPECT_INT(store_run_find(st, "r4x", id, &e), 0);
+	EXPECT_STR(id, "r4x");
+	EXPECT_INT(store_run_find(st, "r", id, &e), WR_EINVAL);
+	store_free(st);
+}
