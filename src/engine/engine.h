@@ -61,6 +61,22 @@ int engine_step_put(struct engine *e, int idx, const char *status, enum wr_failu
 int step_generate(struct engine *e, int idx, struct wr_err *err);
 int step_check(struct engine *e, int idx, struct wr_err *err);
 int step_retrieve(struct engine *e, int idx, struct wr_err *err);
+
+/* --- context.c: what must never reach a model --- */
+
+/* The number (1-based) of the first context.exclude pattern text matches,
+ * or 0. */
+int context_match(const struct spec_flow *f, const char *text, size_t len);
+/* The number of the first context.exclude file glob rel matches, or 0. */
+int context_file_excluded(const struct spec_flow *f, const char *rel);
+/* Before a model call: 1 when the prompt or system message carries excluded
+ * text (the step is then failed as permission_denied and committed), 0 when
+ * the call may go, negative on a store error. */
+int context_screen(struct engine *e, int idx, const struct buf *system,
+                   const struct buf *prompt, struct wr_err *err);
+/* Fails step idx and the run with class f, in a transaction of its own. */
+int engine_fail_step(struct engine *e, int idx, enum wr_failure f, const char *msg,
+                     struct wr_err *err);
 int step_approve(struct engine *e, int idx, struct wr_err *err);
 int step_ship(struct engine *e, int idx, struct wr_err *err);
 

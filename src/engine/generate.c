@@ -277,6 +277,10 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 	if ((rc = engine_render_contract(e->flow, &system)) < 0 ||
 	    (rc = engine_render_prompt(e, s, &prompt, err)) < 0)
 		goto out;
+	if ((rc = context_screen(e, idx, &system, &prompt, err)) != 0) {
+		rc = rc < 0 ? rc : 0;
+		goto out;
+	}
 	over = budget_before_call(e, provider_estimate_tokens(prompt.data) +
 	                          provider_estimate_tokens(system.data), why, sizeof(why));
 	if (over != WR_FAIL_NONE) {

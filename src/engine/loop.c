@@ -360,6 +360,11 @@ static int attempt(struct engine *e, int idx, int k, int n, const struct buf *mo
 	    (rc = engine_render_prompt(e, s, &prompt, err)) < 0 ||
 	    (rc = buf_add(&prompt, more->data, more->len)) < 0)
 		goto out;
+	if ((rc = context_screen(e, idx, &system, &prompt, err)) != 0) {
+		*done = 1;
+		rc = rc < 0 ? rc : 0;
+		goto out;
+	}
 	over = budget_before_call(e, provider_estimate_tokens(prompt.data) +
 	                          provider_estimate_tokens(system.data), why, sizeof(why));
 	if (over != WR_FAIL_NONE) {

@@ -12,10 +12,32 @@
 #include "engine/engine.h"
 #include "ledger/ledger.h"
 
+struct hits {
+	const struct spec_flow *flow;
+	json_t *kept, *excluded;
+	int want;
+};
+
+/* Keeps a hit unless context.exclude forbids its file or its text; what is
+ * left out is listed with the reason. */
 static int keep_hit(void *ud, const struct wr_hit *h)
 {
-	json_t *list = ud;
-	json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:f,s:s,s:s%}", "id", h->id, "source", h->source,
+	struct hits *hs = ud;
+	json_t *list = hs->kept, *o;
+	int n;
+
+	if ((n = context_file_excluded(hs->flow, h->source)) ||
+	    (n = -context_match(hs->flow, h->text, h->text_len))) {
+		char why[80];
+
+		snprintf(why, sizeof(why), n > 0 ? "excluded file pattern %d" :
+		         "excluded text pattern %d", n > 0 ? n : -n);
+		o = json_pack("{s:s,s:s}", "id", h->id, "reason", why);
+		return !o || json_array_append_new(hs->excluded, o) < 0;
+	}
+	if ((int)json_array_size(list) >= hs->want)
+		return 1;
+	o = json_pack("{s:s,s:s,s:I,s:I,s:f,s:s,s:s%}", "id", h->id, "source", h->source,
 	                      "start", (json_int_t)h->start, "end", (json_int_t)h->end,
 	                      "score", h->score, "sha256", h->hash, "text", h->text,
 	                      h->text_len);
@@ -30,11 +52,13 @@ static char *results(struct engine *e, const struct spec_step *s, const char *qu
 	struct wr_index_params ip;
 	const char **paths = calloc(s->n_sources ? s->n_sources : 1, sizeof(*paths));
 	char (*joined)[4096] = calloc(s->n_sources ? s->n_sources : 1, sizeof(*joined));
-	json_t *hits = json_array(), *doc = NULL;
+	json_t *hits = json_array(), *excluded = json_array(), *doc = NULL;
+	struct hits hs = { e->flow, hits, excluded, s->top_k };
+	int ask = s->top_k;
 	char *text = NULL;
 	int rc = 0;
 
-	if (!paths || !joined || !hits) {
+	if (!paths || !joined || !hits || !excluded) {
 		err_set(err, WR_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -42,25 +66,29 @@ static char *results(struct engine *e, const struct spec_step *s, const char *qu
 		rc = os_join(e->flow->dir, s->sources[i], joined[i], sizeof(joined[i]));
 		paths[i] = joined[i];
 	}
+	/* Ask for more when some may be excluded, and keep the first top_k. */
+	if (e->flow->context.n_exclude_files || e->flow->context.n_exclude_patterns)
+		ask = s->top_k * 4;
 	memset(&ip, 0, sizeof(ip));
 	ip.paths = paths;
 	ip.n_paths = s->n_sources;
 	ip.root = e->flow->dir;
 	if (rc < 0 ||
 	    wr_index((struct wr_store *)e->st, &ip, NULL, NULL, NULL, err) < 0 ||
-	    wr_retrieve((struct wr_store *)e->st, query, s->top_k, s->filter, keep_hit, hits,
+	    wr_retrieve((struct wr_store *)e->st, query, ask, s->filter, keep_hit, &hs,
 	                err) < 0) {
 		if (rc < 0)
 			err_set(err, WR_EINVAL, "step '%s': a source path is too long", s->id);
 		goto out;
 	}
 	*n_hits = json_array_size(hits);
-	doc = json_pack("{s:s,s:O}", "query", query, "results", hits);
+	doc = json_pack("{s:s,s:O,s:O}", "query", query, "results", hits, "excluded", excluded);
 	if (!doc || !(text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)))
 		err_set(err, WR_ENOMEM, "out of memory");
 out:
 	json_decref(doc);
 	json_decref(hits);
+	json_decref(excluded);
 	free(paths);
 	free(joined);
 	return text;

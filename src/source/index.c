@@ -19,6 +19,7 @@
 
 #define FILE_MAX ((size_t)256 << 20)
 #define BATCH_BYTES ((int64_t)16 << 20)
+#define MAX_DIRS 256
 
 struct files {
 	char **rel;                 /* relative to the root, sorted */
@@ -42,13 +43,26 @@ static int is_document(const char *path)
 	return 0;
 }
 
+/* real relative to the root ("" for the root itself), or NULL when it lies
+ * outside. */
+static const char *rel_of(const struct files *f, const char *real)
+{
+	if (f->root_len == 1)  /* the root is "/" */
+		return real + 1;
+	if (strncmp(real, f->root, f->root_len) != 0)
+		return NULL;
+	if (!real[f->root_len])
+		return real + f->root_len;
+	return real[f->root_len] == '/' ? real + f->root_len + 1 : NULL;
+}
+
 /* Adds a file by its real path, if it lies under the root. */
 static int add_file(struct files *f, const char *real, struct wr_err *err)
 {
+	const char *rel = rel_of(f, real);
 	char **p;
 
-	if (strncmp(real, f->root, f->root_len) != 0 ||
-	    (real[f->root_len] != '/' && f->root_len > 1))
+	if (!rel || !rel[0])
 		return err_set(err, WR_EINVAL, "%s is outside the index root %s", real, f->root);
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 64;
@@ -58,7 +72,7 @@ static int add_file(struct files *f, const char *real, struct wr_err *err)
 		f->rel = p;
 		f->cap = cap;
 	}
-	if (!(f->rel[f->n] = strdup(real + f->root_len + (f->root_len > 1))))
+	if (!(f->rel[f->n] = strdup(rel)))
 		return err_set(err, WR_ENOMEM, "out of memory");
 	f->n++;
 	return 0;
@@ -88,9 +102,14 @@ static int add_path(struct files *f, const char *path, char **prefixes, size_t *
 	if (!realpath(path, real) || stat(real, &sb) < 0)
 		return err_set(err, WR_EINVAL, "%s: %s", path, strerror(errno));
 	if (S_ISDIR(sb.st_mode)) {
-		if (strncmp(real, f->root, f->root_len) != 0)
+		const char *rel = rel_of(f, real);
+
+		if (!rel)
 			return err_set(err, WR_EINVAL, "%s is outside the index root %s", path, f->root);
-		prefixes[(*n_prefixes)++] = strdup(real + f->root_len + (f->root_len > 1));
+		if (*n_prefixes >= MAX_DIRS)
+			return err_set(err, WR_EINVAL, "at most %d folders at once", MAX_DIRS);
+		if (!(prefixes[(*n_prefixes)++] = strdup(rel)))
+			return err_set(err, WR_ENOMEM, "out of memory");
 		walking = f;
 		if (nftw(real, on_walk, 32, FTW_PHYS | FTW_ACTIONRETVAL) < 0)
 			return err_set(err, WR_EIO, "%s: %s", path, strerror(errno));
@@ -264,7 +283,7 @@ int wr_index(struct wr_store *store, const struct wr_index_params *p,
 	struct files f;
 	struct run r;
 	struct forget g;
-	char *prefixes[256];
+	char *prefixes[MAX_DIRS];
 	size_t n_prefixes = 0;
 	int mode, rc = 0, in_txn = 0;
 	double t0 = (double)os_mono_ns();

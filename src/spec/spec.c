@@ -843,6 +843,8 @@ void spec_free(struct spec_flow *flow)
 		if (flow->steps[i].output_schema)
 			check_release(flow->steps[i].output_schema);
 	}
+	for (size_t i = 0; i < flow->context.n_exclude_patterns; i++)
+		check_release(&flow->context.exclude_patterns[i]);
 	arena_release(&flow->arena);
 	free(flow);
 }

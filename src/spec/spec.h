@@ -138,6 +138,15 @@ struct spec_step {
 	const char *filter;     /* only chunks of files matching this glob, or NULL */
 };
 
+/* What must never reach a model: files (globs, for retrieved chunks) and
+ * patterns (PCRE2, compiled as regex checks) in any prompt or chunk. */
+struct spec_context {
+	const char **exclude_files;
+	size_t n_exclude_files;
+	struct spec_check *exclude_patterns;  /* kind CHECK_REGEX, compiled */
+	size_t n_exclude_patterns;
+};
+
 struct spec_flow {
 	struct arena arena;
 	const char *path;       /* as given */
@@ -150,6 +159,7 @@ struct spec_flow {
 	struct spec_model *models;
 	size_t n_models;
 	struct spec_budget budget;
+	struct spec_context context;
 	struct spec_step *steps;
 	size_t n_steps;
 	const char *source;     /* the file's bytes, NUL-terminated */

@@ -644,10 +644,71 @@ static void walk_budget(struct ld *ld, const struct ld_kv *top)
 	}
 }
 
+/* --- context --- */
+
+static const char *const context_keys[] = { "exclude", NULL };
+static const char *const exclude_keys[] = { "files", "patterns", NULL };
+
+static void walk_patterns(struct ld *ld, const struct ld_kv *kv)
+{
+	struct spec_context *c = &ld->flow->context;
+	const char **pats;
+	size_t n;
+
+	if (!(pats = ld_str_list(ld, kv, &n)))
+		return;
+	if (!(c->exclude_patterns = arena_alloc(ld->a, n * sizeof(*c->exclude_patterns)))) {
+		ld->oom = 1;
+		return;
+	}
+	memset(c->exclude_patterns, 0, n * sizeof(*c->exclude_patterns));
+	for (size_t i = 0; i < n; i++) {
+		struct spec_check *p = &c->exclude_patterns[c->n_exclude_patterns];
+		struct wr_err e = { 0, "" };
+		size_t off = 0;
+
+		p->kind = CHECK_REGEX;
+		p->arg = pats[i];
+		p->pos = p->vpos = kv->vpos;
+		if (check_compile_at(p, &off, &e) < 0)
+			ld_problem(ld, kv->vpos, "exclude pattern %zu: %s", i + 1, e.msg);
+		else
+			c->n_exclude_patterns++;
+	}
+}
+
+static void walk_context(struct ld *ld, const struct ld_kv *top)
+{
+	struct spec_context *c = &ld->flow->context;
+	struct ld_kv kv, ex;
+	void *it = NULL, *it2 = NULL;
+
+	if (ld_is_null(top->v))
+		return;
+	if (ld_need_mapping(ld, top, "a mapping (exclude)") < 0)
+		return;
+	while (ld_next_pair(ld, top->v, &it, &kv)) {
+		if (strcmp(kv.key, "exclude")) {
+			ld_unknown_key(ld, &kv, " in context", context_keys);
+			continue;
+		}
+		if (ld_need_mapping(ld, &kv, "a mapping (files, patterns)") < 0)
+			continue;
+		while (ld_next_pair(ld, kv.v, &it2, &ex)) {
+			if (!strcmp(ex.key, "files"))
+				c->exclude_files = ld_str_list(ld, &ex, &c->n_exclude_files);
+			else if (!strcmp(ex.key, "patterns"))
+				walk_patterns(ld, &ex);
+			else
+				ld_unknown_key(ld, &ex, " in exclude", exclude_keys);
+		}
+	}
+}
+
 /* --- top level --- */
 
 static const char *const top_keys[] = { "name", "description", "contract", "inputs",
-                                        "models", "budget", "steps", NULL };
+                                        "models", "budget", "context", "steps", NULL };
 
 void ld_walk(struct ld *ld, struct fy_node *root)
 {
@@ -677,6 +738,8 @@ void ld_walk(struct ld *ld, struct fy_node *root)
 			walk_models(ld, &kv);
 		} else if (!strcmp(kv.key, "budget")) {
 			walk_budget(ld, &kv);
+		} else if (!strcmp(kv.key, "context")) {
+			walk_context(ld, &kv);
 		} else if (!strcmp(kv.key, "steps")) {
 			has_steps = 1;
 			ld_walk_steps(ld, &kv);
