@@ -25,7 +25,7 @@ static json_t *col_json(sqlite3_stmt *s, int i)
 }
 
 /* Each row of sql (bound to run and hash) as an object of its columns. */
-static int rows(struct store *st, const char *sql, const char *run, const char *hash,
+static int rows_of(struct store *st, const char *sql, const char *run, const char *hash,
                 json_t **out, struct wr_err *err)
 {
 	sqlite3_stmt *s;
@@ -37,7 +37,8 @@ static int rows(struct store *st, const char *sql, const char *run, const char *
 		return st_fail(st, err, "reading provenance");
 	}
 	st_text(s, 1, run);
-	st_text(s, 2, hash);
+	if (sqlite3_bind_parameter_count(s) > 1)
+		st_text(s, 2, hash);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		json_t *o = json_object();
 
@@ -66,6 +67,48 @@ static json_t *blob_json(struct store *st, const char *hash)
 	return j ? j : json_null();
 }
 
+/* What the run's retrieve steps put before the model: each step's query,
+ * the chunks (ids, files, byte spans, hashes) and what was excluded. */
+static json_t *sources(struct store *st, const char *run_id)
+{
+	json_t *list = json_array(), *rows = NULL, *r;
+	struct wr_err err;
+	size_t i;
+
+	if (!list || rows_of(st, "SELECT a.step_id AS step, a.hash AS hash FROM artifacts a "
+	                     "JOIN steps s ON s.run_id = a.run_id AND s.id = a.step_id "
+	                     "WHERE a.run_id = ?1 AND s.kind = 'retrieve' "
+	                     "ORDER BY s.idx", run_id, NULL, &rows, &err) < 0) {
+		json_decref(list);
+		return json_array();
+	}
+	json_array_foreach(rows, i, r) {
+		json_t *doc = blob_json(st, json_string_value(json_object_get(r, "hash")));
+		json_t *hits = json_array(), *h;
+		size_t k;
+
+		json_array_foreach(json_object_get(doc, "results"), k, h)
+			json_array_append_new(hits, json_pack("{s:O,s:O,s:O,s:O,s:O}", "id",
+			                                      json_object_get(h, "id"), "source",
+			                                      json_object_get(h, "source"), "start",
+			                                      json_object_get(h, "start"), "end",
+			                                      json_object_get(h, "end"), "sha256",
+			                                      json_object_get(h, "sha256")));
+		json_array_append_new(list, json_pack("{s:O,s:s,s:o,s:O}", "step",
+		                                      json_object_get(r, "step"), "query",
+		                                      json_string_value(json_object_get(doc, "query"))
+		                                          ? json_string_value(json_object_get(doc, "query"))
+		                                          : "",
+		                                      "chunks", hits, "excluded",
+		                                      json_object_get(doc, "excluded")
+		                                          ? json_object_get(doc, "excluded")
+		                                          : json_null()));
+		json_decref(doc);
+	}
+	json_decref(rows);
+	return list;
+}
+
 /* One artifact row's custody chain. */
 static int chain(struct store *st, const char *run_id, const char *step_id, const char *hash,
                  json_t **out, struct wr_err *err)
@@ -75,17 +118,17 @@ static int chain(struct store *st, const char *run_id, const char *step_id, cons
 	int rc;
 
 	if ((rc = store_run_get(st, run_id, &r, err)) < 0 ||
-	    (rc = rows(st, "SELECT step_id AS step, call_index, attempt, model, provider, "
+	    (rc = rows_of(st, "SELECT step_id AS step, call_index, attempt, model, provider, "
 	               "request_hash, tokens_in, tokens_out, cost_usd, seconds, failure, finish "
 	               "FROM calls WHERE run_id = ?1 AND response_hash = ?2 "
 	               "ORDER BY call_index, attempt", run_id, hash, &calls, err)) < 0 ||
-	    (rc = rows(st, "SELECT step_id AS step, idx + 1 AS number, kind, passed, failure, "
+	    (rc = rows_of(st, "SELECT step_id AS step, idx + 1 AS number, kind, passed, failure, "
 	               "reason FROM checks WHERE run_id = ?1 AND artifact = ?2 ORDER BY rowid",
 	               run_id, hash, &checks, err)) < 0 ||
-	    (rc = rows(st, "SELECT seq, at_ms, actor, action, evidence, hash FROM ledger "
+	    (rc = rows_of(st, "SELECT seq, at_ms, actor, action, evidence, hash FROM ledger "
 	               "WHERE run_id = ?1 AND subject = ?2 ORDER BY seq", run_id, hash, &ledger,
 	               err)) < 0 ||
-	    (rc = rows(st, "SELECT step_id AS step, state, failure, size FROM artifacts "
+	    (rc = rows_of(st, "SELECT step_id AS step, state, failure, size FROM artifacts "
 	               "WHERE run_id = ?1 AND hash = ?2", run_id, hash, &art, err)) < 0)
 		goto out;
 	/* The request each call sent: the prompt, the system message, options. */
@@ -108,6 +151,7 @@ static int chain(struct store *st, const char *run_id, const char *step_id, cons
 		goto out;
 	}
 	json_object_set_new(o, "inputs", blob_json(st, r.inputs_blob));
+	json_object_set_new(o, "sources", sources(st, run_id));
 	*out = o;
 	rc = 0;
 out:
@@ -174,6 +218,23 @@ static void render_one(struct buf *b, json_t *c)
 	}
 	if (!json_array_size(json_object_get(c, "made_by")))
 		buf_adds(b, "made by   (no model call recorded)\n");
+	json_array_foreach(json_object_get(c, "sources"), i, x) {
+		json_t *h, *ex;
+		size_t k;
+
+		buf_printf(b, "%s step %s, query \"", i ? "         " : "sources  ", str(x, "step"));
+		line(b, str(x, "query"), 80);
+		buf_adds(b, "\"\n");
+		json_array_foreach(json_object_get(x, "chunks"), k, h)
+			buf_printf(b, "            %-28s %s [%lld..%lld) %.12s\n", str(h, "id"),
+			           str(h, "source"),
+			           (long long)json_integer_value(json_object_get(h, "start")),
+			           (long long)json_integer_value(json_object_get(h, "end")),
+			           str(h, "sha256"));
+		json_array_foreach(json_object_get(x, "excluded"), k, ex)
+			buf_printf(b, "            %-28s excluded: %s\n", str(ex, "id"),
+			           str(ex, "reason"));
+	}
 	json_array_foreach(json_object_get(c, "checks"), i, x) {
 		buf_printf(b, "%s %s #%lld %-12s %s  ", i ? "         " : "checks   ", str(x, "step"),
 		           (long long)json_integer_value(json_object_get(x, "number")),

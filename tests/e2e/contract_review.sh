@@ -27,6 +27,12 @@ grep -q '\[contract/02-payment#3\] ## Payment terms' request.json &&
 [ "$(q "SELECT count(*) FROM ledger WHERE run_id = '$run' AND action = 'retrieved'")" = 1 ] &&
 	ok "the retrieval is in the ledger" || fail "no ledger entry"
 
+answer=$(q "SELECT hash FROM artifacts WHERE run_id = '$run' AND step_id = 'answer'")
+expect_exit 0 "why the answer" -- "$WARRANT" why "$answer" --store "$store"
+expect_out "^sources   step find, query \"How long does Northwind" "names the retrieval and its query"
+expect_out "contract/02-payment#3 +contract/02-payment.md \[$start\.\.$end\) $(j '$.results[0].sha256' | cut -c1-12)" \
+	"and each chunk the model saw, with its span and hash"
+
 expect_exit 3 "an invented quote is rejected" -- \
 	"$WARRANT" run cr/flow.yaml --input "question=What is each party's liability limited to?"
 expect_out "unsupported_claim" "as unsupported_claim"
