@@ -333,6 +333,8 @@ int wr_index(struct wr_store *store, const struct wr_index_params *p,
 	if ((rc = store_sources_init(r.st, err)) < 0 || (rc = store_begin(r.st, err)) < 0)
 		goto out;
 	in_txn = 1;
+	if ((rc = store_sources_tune(r.st, err)) < 0)
+		goto out;
 	for (size_t i = 0; i < f.n; i++) {
 		if (i && !strcmp(f.rel[i], f.rel[i - 1]))
 			continue;  /* named twice */

@@ -250,6 +250,8 @@ struct store_source {
 
 /* Creates the index's tables when missing. */
 int store_sources_init(struct store *st, struct wr_err *err);
+/* Settings for writing many chunks (inside the caller's transaction). */
+int store_sources_tune(struct store *st, struct wr_err *err);
 /* WR_ENOTFOUND when path is not indexed. */
 int store_source_get(struct store *st, const char *path, struct store_source *out,
                      struct wr_err *err);
