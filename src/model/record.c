@@ -7,35 +7,13 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "model/remote.h"
 
 /* --- requests --- */
 
 static int set(json_t *o, const char *key, json_t *v)
 {
 	return v ? json_object_set_new(o, key, v) : -1;
-}
-
-/* The stop sequences as the HTTP providers send them: req->stop, then the
- * model's stop option (a string or a list). NULL when there are none. */
-static json_t *stops(json_t *opts, const struct model_request *req)
-{
-	json_t *a = json_array(), *o = json_object_get(opts, "stop"), *v;
-	size_t i;
-
-	if (!a)
-		return NULL;
-	if (req->stop)
-		json_array_append_new(a, json_string(req->stop));
-	if (json_is_string(o))
-		json_array_append(a, o);
-	json_array_foreach(o, i, v)
-		if (json_is_string(v))
-			json_array_append(a, v);
-	if (!json_array_size(a)) {
-		json_decref(a);
-		return NULL;
-	}
-	return a;
 }
 
 /* A JSON text as a value, or the text itself when it does not parse. */
@@ -91,7 +69,7 @@ int record_request(const struct spec_model *m, const struct model_request *req,
 		json_object_set(r, "seed", v);
 	else if (!m->provider || strcmp(m->provider, "anthropic"))
 		set(r, "seed", json_integer((json_int_t)(req->seed & INT64_MAX)));
-	if ((v = stops(opts, req)) != NULL)
+	if ((v = model_stops(opts, req)) != NULL)
 		set(r, "stop", v);
 	if (req->schema_json) {
 		set(r, "schema", json_or_text(req->schema_json));

@@ -203,7 +203,12 @@ int remote_header_add(struct remote *r, const char *name, const char *value,
 
 json_t *remote_stops(const struct remote *r, const struct model_request *req)
 {
-	json_t *a = json_array(), *o = json_object_get(r->opts, "stop"), *v;
+	return model_stops(r->opts, req);
+}
+
+json_t *model_stops(json_t *opts, const struct model_request *req)
+{
+	json_t *a = json_array(), *o = json_object_get(opts, "stop"), *v;
 	size_t i;
 
 	if (!a)

@@ -83,6 +83,10 @@ double remote_opt_num(const struct remote *r, const char *key, double dflt);
 /* The stop sequences: req->stop, then options.stop (string or list). A new
  * array (json_decref it), or NULL when there are none. */
 json_t *remote_stops(const struct remote *r, const struct model_request *req);
+/* The stop sequences as the HTTP providers send them: req->stop, then the
+ * model options' "stop" (a string or a list); NULL when there are none. The
+ * canonical request records the same list. */
+json_t *model_stops(json_t *opts, const struct model_request *req);
 /* The JSON value of a schema or tool parameters text; NULL with err set
  * when it does not parse. what names it in the message. */
 json_t *remote_json_arg(const char *text, const char *what, struct wr_err *err);
