@@ -38,6 +38,8 @@ struct engine {
 	struct prices *prices;        /* the price table, loaded at start */
 	char replay_id[WR_ID_MAX];    /* the run whose record answers calls, or "" */
 	int stopped_before_effects;   /* p->stop_before_effects stopped the run */
+	int *quote_cut;               /* per step: chunks left out of its quotes (the
+	                                 prompt budget); NULL until one is cut */
 };
 
 /* --- run.c --- */
@@ -77,6 +79,13 @@ int context_screen(struct engine *e, int idx, const struct buf *system,
 /* Fails step idx and the run with class f, in a transaction of its own. */
 int engine_fail_step(struct engine *e, int idx, enum wr_failure f, const char *msg,
                      struct wr_err *err);
+/* Renders step s's prompt within context.max_tokens (with system): while
+ * it is over, the lowest-ranked chunk of the first step in context.drop
+ * that still has one is left out, and the chunks left out are recorded in
+ * the ledger. 1 when even without them it is over (the step is then failed
+ * as budget_exceeded), 0 when out holds the prompt, negative on error. */
+int context_render_prompt(struct engine *e, int idx, const struct buf *system,
+                          struct buf *out, struct wr_err *err);
 int step_approve(struct engine *e, int idx, struct wr_err *err);
 int step_ship(struct engine *e, int idx, struct wr_err *err);
 

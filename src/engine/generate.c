@@ -55,13 +55,18 @@ static const char *keep(struct lookup *l, const char *s, size_t len)
 /* A retrieve step's results as quotes a model can cite: each chunk's text
  * under its id, "[contract#12] ...", in rank order. b holds the results'
  * JSON and gets the quotes instead. */
-static int quotes(struct buf *b)
+static int quotes(struct buf *b, int cut)
 {
 	json_t *doc = json_loadb(b->data, b->len, 0, NULL), *hit;
-	size_t i;
+	json_t *results = json_object_get(doc, "results");
+	size_t i, keep_n = json_array_size(results);
 
+	keep_n = (size_t)cut >= keep_n ? 0 : keep_n - (size_t)cut;
 	buf_reset(b);
-	json_array_foreach(json_object_get(doc, "results"), i, hit) {
+	for (i = 0; i < json_array_size(results) &&
+	     (hit = json_array_get(results, i)); i++) {
+		if (i >= keep_n)
+			break;
 		if (buf_printf(b, "%s[%s] %s\n", i ? "\n" : "",
 		               json_string_value(json_object_get(hit, "id")),
 		               json_string_value(json_object_get(hit, "text"))) < 0) {
@@ -71,6 +76,14 @@ static int quotes(struct buf *b)
 	}
 	json_decref(doc);
 	return 0;
+}
+
+/* How many of a retrieve step's chunks the prompt budget leaves out. */
+static int quote_cut(const struct engine *e, const char *step)
+{
+	int i = e->quote_cut ? spec_step_find(e->flow, step) : -1;
+
+	return i < 0 ? 0 : e->quote_cut[i];
 }
 
 static const char *lookup_var(void *ud, const char *name)
@@ -127,7 +140,7 @@ static const char *lookup_var(void *ud, const char *name)
 			buf_release(&b);
 			return NULL;
 		}
-		if (!strcmp(dot, ".quotes") && quotes(&b) < 0) {
+		if (!strcmp(dot, ".quotes") && quotes(&b, quote_cut(e, step)) < 0) {
 			l->failed = err_set(l->err, WR_ENOMEM, "out of memory") != 0;
 			buf_release(&b);
 			return NULL;
@@ -275,9 +288,8 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 		return loop_generate(e, idx, err);
 	model_response_init(&resp);
 	if ((rc = engine_render_contract(e->flow, &system)) < 0 ||
-	    (rc = engine_render_prompt(e, s, &prompt, err)) < 0)
-		goto out;
-	if ((rc = context_screen(e, idx, &system, &prompt, err)) != 0) {
+	    (rc = context_render_prompt(e, idx, &system, &prompt, err)) != 0 ||
+	    (rc = context_screen(e, idx, &system, &prompt, err)) != 0) {
 		rc = rc < 0 ? rc : 0;
 		goto out;
 	}

@@ -357,10 +357,10 @@ static int attempt(struct engine *e, int idx, int k, int n, const struct buf *mo
 	memset(&j, 0, sizeof(j));
 	attempt_id(s, k, rec, sizeof(rec));
 	if ((rc = engine_render_contract(e->flow, &system)) < 0 ||
-	    (rc = engine_render_prompt(e, s, &prompt, err)) < 0 ||
-	    (rc = buf_add(&prompt, more->data, more->len)) < 0)
+	    (rc = context_render_prompt(e, idx, &system, &prompt, err)) < 0 ||
+	    (rc == 0 && (rc = buf_add(&prompt, more->data, more->len)) < 0))
 		goto out;
-	if ((rc = context_screen(e, idx, &system, &prompt, err)) != 0) {
+	if (rc > 0 || (rc = context_screen(e, idx, &system, &prompt, err)) != 0) {
 		*done = 1;
 		rc = rc < 0 ? rc : 0;
 		goto out;

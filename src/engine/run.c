@@ -277,6 +277,7 @@ static void engine_release(struct engine *e)
 		}
 	}
 	free(e->prov_state);
+	free(e->quote_cut);
 	prices_free(e->prices);
 	free(e->status);
 	free(e->checks_of);

@@ -145,6 +145,10 @@ struct spec_context {
 	size_t n_exclude_files;
 	struct spec_check *exclude_patterns;  /* kind CHECK_REGEX, compiled */
 	size_t n_exclude_patterns;
+	int64_t max_tokens;     /* a prompt's budget (estimated tokens); 0: none */
+	const char **drop;      /* retrieve steps whose chunks give way first, in order */
+	size_t n_drop;
+	struct spec_pos drop_pos;
 };
 
 struct spec_flow {

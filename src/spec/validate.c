@@ -536,6 +536,26 @@ static void templates(struct ld *ld)
 	}
 }
 
+/* context.drop names retrieve steps, and needs max_tokens. */
+static void drop_refs(struct ld *ld)
+{
+	const struct spec_context *c = &ld->flow->context;
+
+	if (c->n_drop && !c->max_tokens)
+		ld_problem(ld, c->drop_pos, "'drop' needs 'max_tokens': chunks give way only to "
+		           "a prompt budget");
+	for (size_t i = 0; i < c->n_drop; i++) {
+		int j = ld_index_get(ld->flow->step_index, c->drop[i]);
+
+		if (j < 0)
+			ld_problem(ld, c->drop_pos, "'drop' names unknown step '%.80s'", c->drop[i]);
+		else if (ld->xs[j].kind_ok && ld->flow->steps[j].kind != STEP_RETRIEVE)
+			ld_problem(ld, c->drop_pos, "'drop' names '%s', a %s step: only a retrieve "
+			           "step's chunks can be dropped", c->drop[i],
+			           spec_step_kind_name(ld->flow->steps[j].kind));
+	}
+}
+
 /* A cites check's "retrieved:" names an earlier retrieve step. */
 static void retrieved_refs(struct ld *ld)
 {
@@ -572,6 +592,7 @@ void ld_validate(struct ld *ld)
 	resolve(ld);
 	authority(ld);
 	retrieved_refs(ld);
+	drop_refs(ld);
 	if (!ld->oom)
 		templates(ld);
 }

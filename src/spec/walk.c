@@ -646,7 +646,7 @@ static void walk_budget(struct ld *ld, const struct ld_kv *top)
 
 /* --- context --- */
 
-static const char *const context_keys[] = { "exclude", NULL };
+static const char *const context_keys[] = { "exclude", "max_tokens", "drop", NULL };
 static const char *const exclude_keys[] = { "files", "patterns", NULL };
 
 static void walk_patterns(struct ld *ld, const struct ld_kv *kv)
@@ -688,6 +688,18 @@ static void walk_context(struct ld *ld, const struct ld_kv *top)
 	if (ld_need_mapping(ld, top, "a mapping (exclude)") < 0)
 		return;
 	while (ld_next_pair(ld, top->v, &it, &kv)) {
+		long long v;
+
+		if (!strcmp(kv.key, "max_tokens")) {
+			if (ld_get_int(ld, &kv, 1, "a positive number of tokens", &v) == 0)
+				c->max_tokens = v;
+			continue;
+		}
+		if (!strcmp(kv.key, "drop")) {
+			c->drop = ld_str_list(ld, &kv, &c->n_drop);
+			c->drop_pos = kv.vpos;
+			continue;
+		}
 		if (strcmp(kv.key, "exclude")) {
 			ld_unknown_key(ld, &kv, " in context", context_keys);
 			continue;

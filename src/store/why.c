@@ -82,12 +82,14 @@ static json_t *sources(struct store *st, const char *run_id)
 		json_decref(list);
 		return json_array();
 	}
-	json_array_foreach(rows, i, r) {
+	for (i = 0; i < json_array_size(rows) &&
+	     (r = json_array_get(rows, i)); i++) {
 		json_t *doc = blob_json(st, json_string_value(json_object_get(r, "hash")));
 		json_t *hits = json_array(), *h;
 		size_t k;
 
-		json_array_foreach(json_object_get(doc, "results"), k, h)
+		for (k = 0; k < json_array_size(json_object_get(doc, "results")) &&
+	     (h = json_array_get(json_object_get(doc, "results"), k)); k++)
 			json_array_append_new(hits, json_pack("{s:O,s:O,s:O,s:O,s:O}", "id",
 			                                      json_object_get(h, "id"), "source",
 			                                      json_object_get(h, "source"), "start",
@@ -198,7 +200,8 @@ static void render_one(struct buf *b, json_t *c)
 	line(b, inputs ? inputs : "", 160);
 	buf_adds(b, "\n");
 	free(inputs);
-	json_array_foreach(json_object_get(c, "made_by"), i, x) {
+	for (i = 0; i < json_array_size(json_object_get(c, "made_by")) &&
+	     (x = json_array_get(json_object_get(c, "made_by"), i)); i++) {
 		json_t *req = json_object_get(x, "request");
 
 		buf_printf(b, "made by   model %s (%s), step %s, call %lld attempt %lld\n"
@@ -218,24 +221,28 @@ static void render_one(struct buf *b, json_t *c)
 	}
 	if (!json_array_size(json_object_get(c, "made_by")))
 		buf_adds(b, "made by   (no model call recorded)\n");
-	json_array_foreach(json_object_get(c, "sources"), i, x) {
+	for (i = 0; i < json_array_size(json_object_get(c, "sources")) &&
+	     (x = json_array_get(json_object_get(c, "sources"), i)); i++) {
 		json_t *h, *ex;
 		size_t k;
 
 		buf_printf(b, "%s step %s, query \"", i ? "         " : "sources  ", str(x, "step"));
 		line(b, str(x, "query"), 80);
 		buf_adds(b, "\"\n");
-		json_array_foreach(json_object_get(x, "chunks"), k, h)
+		for (k = 0; k < json_array_size(json_object_get(x, "chunks")) &&
+	     (h = json_array_get(json_object_get(x, "chunks"), k)); k++)
 			buf_printf(b, "            %-28s %s [%lld..%lld) %.12s\n", str(h, "id"),
 			           str(h, "source"),
 			           (long long)json_integer_value(json_object_get(h, "start")),
 			           (long long)json_integer_value(json_object_get(h, "end")),
 			           str(h, "sha256"));
-		json_array_foreach(json_object_get(x, "excluded"), k, ex)
+		for (k = 0; k < json_array_size(json_object_get(x, "excluded")) &&
+	     (ex = json_array_get(json_object_get(x, "excluded"), k)); k++)
 			buf_printf(b, "            %-28s excluded: %s\n", str(ex, "id"),
 			           str(ex, "reason"));
 	}
-	json_array_foreach(json_object_get(c, "checks"), i, x) {
+	for (i = 0; i < json_array_size(json_object_get(c, "checks")) &&
+	     (x = json_array_get(json_object_get(c, "checks"), i)); i++) {
 		buf_printf(b, "%s %s #%lld %-12s %s  ", i ? "         " : "checks   ", str(x, "step"),
 		           (long long)json_integer_value(json_object_get(x, "number")),
 		           str(x, "kind"),
@@ -243,7 +250,8 @@ static void render_one(struct buf *b, json_t *c)
 		line(b, str(x, "reason"), 120);
 		buf_adds(b, "\n");
 	}
-	json_array_foreach(json_object_get(c, "ledger"), i, x) {
+	for (i = 0; i < json_array_size(json_object_get(c, "ledger")) &&
+	     (x = json_array_get(json_object_get(c, "ledger"), i)); i++) {
 		buf_printf(b, "%s #%-5lld %-22s %-18s ", i ? "         " : "ledger   ",
 		           (long long)json_integer_value(json_object_get(x, "seq")), str(x, "actor"),
 		           str(x, "action"));
@@ -258,7 +266,8 @@ static char *render(json_t *all)
 	json_t *c;
 	size_t i;
 
-	json_array_foreach(all, i, c) {
+	for (i = 0; i < json_array_size(all) &&
+	     (c = json_array_get(all, i)); i++) {
 		if (i)
 			buf_adds(&b, "\n");
 		render_one(&b, c);
