@@ -59,7 +59,7 @@ int check_compile_at(struct spec_check *c, size_t *at, struct wr_err *err)
 		return compile_schema(c, err);
 	if (c->kind == CHECK_EXPR)
 		return expr_parse(c->arg, (struct expr **)&c->compiled, at, err);
-	if (c->kind == CHECK_CITES) {
+	if (c->kind == CHECK_CITES || c->kind == CHECK_CHUNKS) {
 		for (size_t i = 0; i < c->n_paths; i++) {
 			size_t n = strlen(c->paths[i]);
 
@@ -227,7 +227,7 @@ static const char *cites_source(const struct spec_check *c, const struct check_c
 	if (c->retrieved) {
 		snprintf(label, label_size, "the chunks step '%s' retrieved", c->retrieved);
 		*name = label;
-		if (!ctx || !ctx->retrieved || ctx->retrieved(ctx->ud, c->retrieved, keep) < 0 ||
+		if (!ctx || !ctx->retrieved || ctx->retrieved(ctx->ud, c->retrieved, 0, keep) < 0 ||
 		    buf_addc(keep, '\0') < 0)
 			return NULL;
 		return keep->data;
@@ -235,6 +235,69 @@ static const char *cites_source(const struct spec_check *c, const struct check_c
 	*name = c->input;
 	v = ctx && ctx->inputs && c->input ? json_object_get(ctx->inputs, c->input) : NULL;
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* A summary's ids: every string at the paths must be the id of a chunk
+ * the retrieve step found, so a summary cannot claim a source it was not
+ * given. */
+static void run_chunks(const struct spec_check *c, const struct check_ctx *ctx,
+                       const char *bytes, size_t len, struct check_result *res)
+{
+	struct buf ids = BUF_INIT, want = BUF_INIT;
+	json_t *doc = NULL, *got = json_array();
+	const char *miss = NULL;
+	size_t total = 0, missing = 0;
+
+	if (!got || buf_addc(&ids, '\n') < 0) {
+		result(res, 0, WR_FAIL_CHECK_FAILED, "%s", "out of memory");
+		goto out;
+	}
+	if (!ctx || !ctx->retrieved || ctx->retrieved(ctx->ud, c->retrieved, 1, &ids) < 0) {
+		result(res, 0, WR_FAIL_CONTEXT_MISSING, "step '%s' retrieved nothing", c->retrieved);
+		goto out;
+	}
+	if (!(doc = load_doc(bytes, len, res)))
+		goto out;
+	for (size_t i = 0; i < c->n_paths; i++)
+		if (jpath_select(c->paths[i], strlen(c->paths[i]), doc, got) < 0) {
+			result(res, 0, WR_FAIL_CHECK_FAILED, "cannot evaluate path '%s'", c->paths[i]);
+			goto out;
+		}
+	for (size_t i = 0; i < json_array_size(got); i++) {
+		json_t *item = json_array_get(got, i);
+
+		if (json_is_array(item)) {
+			for (size_t k = 0; k < json_array_size(item); k++)
+				json_array_append(got, json_array_get(item, k));
+			continue;
+		}
+		if (!json_is_string(item)) {
+			result(res, 0, WR_FAIL_UNSUPPORTED_CLAIM, "an id at %s is not a string",
+			       c->paths[0]);
+			goto out;
+		}
+		total++;
+		buf_reset(&want);
+		if (buf_printf(&want, "\n%s\n", json_string_value(item)) < 0) {
+			result(res, 0, WR_FAIL_CHECK_FAILED, "%s", "out of memory");
+			goto out;
+		}
+		if (!memmem(ids.data, ids.len, want.data, want.len) && !missing++)
+			miss = json_string_value(item);
+	}
+	if (missing)
+		result(res, 0, WR_FAIL_UNSUPPORTED_CLAIM, "%zu of %zu ids are not chunks step '%s' "
+		       "retrieved; first: \"%.100s\"", missing, total, c->retrieved, miss);
+	else if (total == 0)
+		result(res, 0, WR_FAIL_UNSUPPORTED_CLAIM, "no ids at %s", c->paths[0]);
+	else
+		result(res, 1, WR_FAIL_NONE, "all %zu ids are chunks step '%s' retrieved", total,
+		       c->retrieved);
+out:
+	json_decref(doc);
+	json_decref(got);
+	buf_release(&ids);
+	buf_release(&want);
 }
 
 static void run_cites(const struct spec_check *c, const struct check_ctx *ctx,
@@ -419,6 +482,9 @@ void check_run_ctx(const struct spec_check *c, const struct check_ctx *ctx,
 		return;
 	case CHECK_CITES:
 		run_cites(c, ctx, bytes, len, res);
+		return;
+	case CHECK_CHUNKS:
+		run_chunks(c, ctx, bytes, len, res);
 		return;
 	case CHECK_EXPR:
 		run_expr(c, bytes, len, res);

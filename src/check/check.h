@@ -21,7 +21,7 @@ struct check_ctx {
 	const char *dir;          /* the workflow's directory (command), or NULL */
 	/* cites with retrieved: the text of that retrieve step's chunks into
 	 * out; 0, or -1 when the step has none. NULL: no such source. */
-	int (*retrieved)(void *ud, const char *step, struct buf *out);
+	int (*retrieved)(void *ud, const char *step, int ids, struct buf *out);
 	void *ud;
 };
 

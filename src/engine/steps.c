@@ -99,7 +99,7 @@ int engine_check_put(struct engine *e, const char *step_id, const char *actor_st
 
 /* A cites check's source when it names a retrieve step: the text of every
  * chunk that step found, one after another. */
-static int retrieved_text(void *ud, const char *step, struct buf *out)
+static int retrieved_text(void *ud, const char *step, int ids, struct buf *out)
 {
 	struct engine *e = ud;
 	struct store_artifact a;
@@ -114,8 +114,8 @@ static int retrieved_text(void *ud, const char *step, struct buf *out)
 	    !(doc = json_loadb(b.data, b.len, 0, NULL)))
 		goto out;
 	json_array_foreach(json_object_get(doc, "results"), i, hit) {
-		if (buf_adds(out, json_string_value(json_object_get(hit, "text"))) < 0 ||
-		    buf_adds(out, "\n\n") < 0)
+		if (buf_adds(out, json_string_value(json_object_get(hit, ids ? "id" : "text"))) < 0 ||
+		    buf_adds(out, ids ? "\n" : "\n\n") < 0)
 			goto out;
 	}
 	rc = json_array_size(json_object_get(doc, "results")) ? 0 : -1;

@@ -26,15 +26,16 @@ static const unsigned kind_opts[CHECK_KIND_COUNT_] = {
 	[CHECK_CITES] = B(O_SOURCE) | B(O_INPUT) | B(O_RETRIEVED),
 	[CHECK_COMMAND] = B(O_TIMEOUT),
 	[CHECK_CRITIQUE] = B(O_RUBRIC) | B(O_THRESHOLD),
+	[CHECK_CHUNKS] = B(O_RETRIEVED),
 };
 
 static const char *const all_keys[] = { "json", "contains", "not_contains", "regex",
                                         "schema", "cites", "expr", "command", "critique",
-                                        "name", "source", "input", "timeout", "rubric",
+                                        "chunks", "name", "source", "input", "timeout", "rubric",
                                         "threshold", NULL };
 
-#define KIND_LIST "json, contains, not_contains, regex, schema, cites, expr, command " \
-                  "or critique"
+#define KIND_LIST "json, contains, not_contains, regex, schema, cites, expr, command, " \
+                  "critique or chunks"
 
 /* --- values --- */
 
@@ -145,7 +146,7 @@ static int kind_value(struct ld *ld, const struct ld_kv *kv, struct spec_check *
 
 	if (c->kind == CHECK_SCHEMA)
 		return schema_value(ld, kv, c);
-	if (c->kind == CHECK_CITES)
+	if (c->kind == CHECK_CITES || c->kind == CHECK_CHUNKS)
 		return (c->paths = ld_str_list(ld, kv, &c->n_paths)) ? 0 : -1;
 	if (c->kind == CHECK_COMMAND) {
 		size_t n;
@@ -284,6 +285,11 @@ static void walk_check(struct ld *ld, struct fy_node *item, struct spec_check *c
 	                                  !!(seen & B(O_RETRIEVED)) > 1) {
 		ld_problem(ld, c->pos, "a cites check takes one of 'source', 'input' and "
 		           "'retrieved'");
+		bad = 1;
+	}
+	if (kind == CHECK_CHUNKS && !(seen & B(O_RETRIEVED))) {
+		ld_problem(ld, c->pos, "a chunks check needs 'retrieved' (the retrieve step whose "
+		           "chunk ids are allowed)");
 		bad = 1;
 	}
 	if (kind == CHECK_CRITIQUE) {

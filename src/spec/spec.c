@@ -855,7 +855,7 @@ static const char *const step_kind_names[] = { "generate", "check", "approve", "
                                                   "retrieve" };
 static const char *const check_kind_names[] = { "json", "contains", "not_contains", "regex",
                                                    "schema", "cites", "expr", "command",
-                                                   "critique" };
+                                                   "critique", "chunks" };
 
 const char *spec_step_kind_name(enum spec_step_kind k)
 {

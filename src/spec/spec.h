@@ -38,6 +38,7 @@ enum check_kind {
 	CHECK_EXPR,          /* the expression arg holds over the artifact's JSON */
 	CHECK_COMMAND,       /* argv exits 0 with the artifact on stdin and in a file */
 	CHECK_CRITIQUE,      /* a model scores the artifact against a rubric */
+	CHECK_CHUNKS,        /* every id at paths is a chunk the retrieve step found */
 	CHECK_KIND_COUNT_
 };
 
