@@ -3,7 +3,17 @@
  * A template is text with {{ name }} variables; names are dotted paths:
  * contract, inputs.NAME, steps.ID.output. "{{{{" writes a literal "{{".
  * Rendering never evaluates anything: a variable is replaced by the bytes
- * the lookup gives for it. */
+ * the lookup gives for it.
+ *
+ * One kind of block repeats text over a JSON list:
+ *
+ *     {{#each steps.find.output results}}[{{.id}}] {{.text}}
+ *     {{/each}}
+ *
+ * "#each NAME [KEY.KEY...]" takes the variable's value as JSON and, when
+ * keys follow, the list under them; the body is rendered once per item,
+ * with "{{.}}" the item and "{{.key}}" one of its fields (strings as they
+ * are, anything else as compact JSON). Blocks do not nest. */
 #ifndef WR_CONTEXT_TEMPLATE_H
 #define WR_CONTEXT_TEMPLATE_H
 

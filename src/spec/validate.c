@@ -378,6 +378,8 @@ struct tpl_ctx {
 	size_t step;
 	struct cursor cur;
 	int n_reported;
+	int in_each;            /* inside an #each block */
+	size_t each_off;        /* where it opened */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -494,6 +496,30 @@ static int tpl_var(void *ud, const char *name, size_t len, size_t off)
 	}
 	memcpy(buf, name, len);
 	buf[len] = '\0';
+	if (!strncmp(buf, "#each ", 6)) {
+		char *sp;
+
+		if (t->in_each) {
+			tpl_problem(t, off, "'{{#each}}' inside another: blocks do not nest");
+			return 0;
+		}
+		t->in_each = 1;
+		t->each_off = off;
+		memmove(buf, buf + 6, strlen(buf + 6) + 1);
+		while (buf[0] == ' ')
+			memmove(buf, buf + 1, strlen(buf));
+		if ((sp = strchr(buf, ' ')) != NULL)
+			*sp = '\0';  /* the keys after the name are checked when it renders */
+	} else if (!strcmp(buf, "/each")) {
+		if (!t->in_each)
+			tpl_problem(t, off, "'{{/each}}' without an open '{{#each ...}}'");
+		t->in_each = 0;
+		return 0;
+	} else if (buf[0] == '.') {
+		if (!t->in_each)
+			tpl_problem(t, off, "'{{%s}}' names an item, outside any '{{#each ...}}'", buf);
+		return 0;
+	}
 	if (name_index(contract_vars, 5, buf) >= 0)
 		return 0;
 	if (!strncmp(buf, "inputs.", 7) && buf[7]) {
@@ -533,6 +559,8 @@ static void templates(struct ld *ld)
 		t.step = i;
 		cursor_init(ld, &t.cur, &f->steps[i], &ld->xs[i]);
 		tpl_each_var(f->steps[i].prompt, tpl_var, &t);
+		if (t.in_each)
+			tpl_problem(&t, t.each_off, "'{{#each ...}}' is never closed with '{{/each}}'");
 	}
 }
 

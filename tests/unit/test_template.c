@@ -10,7 +10,43 @@ static const char *lookup(void *ud, const char *name)
 		return "X";
 	if (!strcmp(name, "contract"))
 		return "C{{not a var}}";
+	if (!strcmp(name, "steps.find.output"))
+		return "{\"results\": [{\"id\": \"a#1\", \"n\": 1, \"t\": \"{{x}}\"}, "
+		       "{\"id\": \"b#2\", \"n\": [2], \"t\": \"\"}, {\"id\": \"c#3\"}]}";
+	if (!strcmp(name, "inputs.list"))
+		return "[\"p\", \"q\"]";
 	return NULL;
+}
+
+TEST(template_each_repeats_over_a_list)
+{
+	struct buf out = BUF_INIT;
+	struct wr_err e;
+
+	/* Item fields as text or compact JSON; a value's braces are never
+	 * rendered again; a field an item lacks is an error. */
+	EXPECT_INT(tpl_render("{{#each steps.find.output results}}[{{.id}}={{.n}}:{{.t}}] "
+	                      "{{inputs.x}}; {{/each}}end", lookup, NULL, &out, &e), WR_ESPEC);
+	EXPECT_STR(out.data, "[a#1=1:{{x}}] X; [b#2=[2]:] X; [c#3=");
+	buf_reset(&out);
+	REQUIRE(tpl_render("{{#each steps.find.output results}}{{.id}} {{/each}}end", lookup, NULL,
+	                   &out, &e) == 0);
+	EXPECT_STR(out.data, "a#1 b#2 c#3 end");
+	buf_reset(&out);
+	REQUIRE(tpl_render("{{#each inputs.list}}<{{.}}>{{/each}}", lookup, NULL, &out, &e) == 0);
+	EXPECT_STR(out.data, "<p><q>");
+	buf_reset(&out);
+	EXPECT_INT(tpl_render("{{#each inputs.list}}x", lookup, NULL, &out, &e), WR_ESPEC);
+	EXPECT_CONTAINS(e.msg, "has no '{{/each}}'");
+	EXPECT_INT(tpl_render("{{/each}}", lookup, NULL, &out, &e), WR_ESPEC);
+	EXPECT_INT(tpl_render("{{#each inputs.x}}{{/each}}", lookup, NULL, &out, &e), WR_ESPEC);
+	EXPECT_CONTAINS(e.msg, "not JSON");
+	EXPECT_INT(tpl_render("{{#each steps.find.output nothere}}{{/each}}", lookup, NULL, &out,
+	                      &e), WR_ESPEC);
+	EXPECT_CONTAINS(e.msg, "no list at nothere");
+	EXPECT_INT(tpl_render("{{#each inputs.list}}{{#each inputs.list}}{{/each}}{{/each}}",
+	                      lookup, NULL, &out, &e), WR_ESPEC);
+	buf_release(&out);
 }
 
 TEST(template_renders_variables)
