@@ -101,6 +101,28 @@ static const char *lookup_var(void *ud, const char *name)
 		buf_release(&b);
 		return v;
 	}
+	if (!strcmp(name, "context")) {
+		/* Every earlier retrieve step's chunks, quoted under their ids. */
+		struct buf all = BUF_INIT;
+		const char *v = NULL;
+		char var[WR_ID_MAX + 16];
+
+		for (size_t i = 0; i < e->flow->n_steps; i++) {
+			const char *q;
+
+			if (e->flow->steps[i].kind != STEP_RETRIEVE || e->status[i] != SS_DONE)
+				continue;
+			snprintf(var, sizeof(var), "steps.%s.quotes", e->flow->steps[i].id);
+			if (!(q = lookup_var(l, var)) ||
+			    buf_printf(&all, "%s%s", all.len ? "\n" : "", q) < 0) {
+				buf_release(&all);
+				return NULL;
+			}
+		}
+		v = keep(l, all.data ? all.data : "", all.len);
+		buf_release(&all);
+		return v;
+	}
 	if (!strcmp(name, "contract.purpose"))
 		return c->purpose ? c->purpose : "";
 	if (!strcmp(name, "contract.audience"))

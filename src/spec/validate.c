@@ -409,7 +409,7 @@ static void tpl_problem(struct tpl_ctx *t, size_t off, const char *fmt, ...)
 
 static const char *const contract_vars[] = {
 	"contract", "contract.purpose", "contract.audience", "contract.constraints",
-	"contract.stop", NULL
+	"contract.stop", "context", NULL
 };
 
 static void tpl_step_var(struct tpl_ctx *t, const char *name, const char *id, size_t off,
@@ -520,7 +520,7 @@ static int tpl_var(void *ud, const char *name, size_t len, size_t off)
 			tpl_problem(t, off, "'{{%s}}' names an item, outside any '{{#each ...}}'", buf);
 		return 0;
 	}
-	if (name_index(contract_vars, 5, buf) >= 0)
+	if (name_index(contract_vars, 6, buf) >= 0)
 		return 0;
 	if (!strncmp(buf, "inputs.", 7) && buf[7]) {
 		if (ld_index_get(&t->ld->inputs, buf + 7) < 0)

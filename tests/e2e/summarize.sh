@@ -36,6 +36,11 @@ expect_out "verify +check +ok 1 checks passed" "passes"
 expect_exit 3 "a summary naming a chunk it was not given" -- "$WARRANT" run f.yaml --input "topic=payment invoice"
 expect_out "unsupported_claim" "fails as unsupported_claim"
 expect_out 'contract/99-side-letter#1' "naming the id"
+# {{context}}: every earlier retrieve step's chunks, quoted under their ids.
+sed 's/{{steps.find.quotes}}/{{context}}/' f.yaml > g.yaml
+expect_exit 0 "{{context}} quotes what was retrieved" -- "$WARRANT" run g.yaml -q --input "topic=termination notice breach"
+sql "SELECT CAST(b.bytes AS TEXT) FROM calls c JOIN blobs b ON b.hash = c.request_hash ORDER BY c.rowid DESC LIMIT 1" > req.txt
+grep -q '\[contract/03-termination#3\]' req.txt && ok "the request carries the chunks under their ids" || fail "request: $(head -c 300 req.txt)"
 printf 'name: x\ncontract: {purpose: x}\nsteps:\n  - {id: a, kind: approve, of: a}\n  - id: c\n    kind: check\n    of: a\n    checks:\n      - chunks: ids\n' > bad.yaml
 expect_exit 2 "chunks needs retrieved" -- "$WARRANT" check bad.yaml
 expect_out "a chunks check needs 'retrieved'" "says so"
