@@ -22,7 +22,10 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
            -Iinclude -Isrc -I$(BUILD)/gen -DWR_VERSION='"$(VERSION)"' \
            $(shell pkg-config --cflags $(PKGS) $(CLI_PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+# libcurl is loaded when the first HTTP client is made (src/model/curl_lib.c),
+# not linked: its thirty libraries would slow every command's start-up.
+LINK_PKGS := $(filter-out libcurl,$(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(LINK_PKGS)) -lpthread -lm
 
 ifeq ($(WERROR),1)
 CFLAGS  += -Werror
@@ -71,7 +74,7 @@ $(BUILD)/warrant: $(CLI_OBJ) $(BUILD)/libwarrant.a
 	  $(shell pkg-config --libs $(CLI_PKGS))
 
 $(BUILD)/warrant.pc: warrant.pc.in
-	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' -e 's|@PKGS@|$(PKGS)|' $< > $@
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' -e 's|@PKGS@|$(LINK_PKGS)|' $< > $@
 
 # Unit tests see the internal headers: they test modules, not only the API.
 $(BUILD)/unit: $(TEST_OBJ) $(BUILD)/libwarrant.a

@@ -7,7 +7,6 @@
 #include "model/http.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 
 #include "core/err.h"
+#include "model/curl_lib.h"
 #include "core/os.h"
 
 enum { CALL_WAITING, CALL_FLIGHT, CALL_DONE };
@@ -84,8 +84,14 @@ struct http_client {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 
+static const char *curl_load_failure;
+
 static void curl_init_once(void)
 {
+	if (curl_lib_load(&curl_load_failure) < 0) {
+		curl_init_rc = CURLE_FAILED_INIT;
+		return;
+	}
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
@@ -134,6 +140,8 @@ int http_client_new(const struct http_params *p, struct http_client **out,
 
 	*out = NULL;
 	pthread_once(&curl_once, curl_init_once);
+	if (curl_load_failure)
+		return err_set(err, WR_EPROVIDER, "%s", curl_load_failure);
 	if (curl_init_rc != CURLE_OK)
 		return err_set(err, WR_EPROVIDER, "libcurl: %s", curl_easy_strerror(curl_init_rc));
 	c = calloc(1, sizeof(*c));
