@@ -61,7 +61,21 @@ const char web_css[] =
 	".decide .buttons{display:flex;gap:.4rem}\n"
 	".pager{margin-top:.8rem;display:flex;gap:1rem}\n"
 	"ul.checks{margin:.3rem 0;padding-left:1.2rem}\n"
-	"a{color:#1d4f91}\n";
+	"a{color:#1d4f91}\n"
+	"table.trace td{padding:.2rem .5rem;font-size:.85rem}\n"
+	"table.trace td.name,table.trace td.num{white-space:nowrap}\n"
+	"td.d1{padding-left:1.4rem!important}td.d2{padding-left:2.6rem!important}\n"
+	"td.d3{padding-left:3.8rem!important}td.d4{padding-left:5rem!important}\n"
+	"td.d5{padding-left:6.2rem!important}\n"
+	".wf{width:38%;min-width:12rem}th.wf .scale{float:right}\n"
+	"svg.bar{display:block;width:100%;height:.8rem;background:#eef1f4}\n"
+	"rect.k-run{fill:#37414b}rect.k-step{fill:#1d4f91}rect.k-call{fill:#1f7a3d}\n"
+	"rect.k-attempt{fill:#6fae84}rect.k-check{fill:#8a5a00}rect.k-failed{fill:#a4262c}\n"
+	"tr.span.failed td{background:var(--badbg)}\n"
+	"mark{background:#ffe27a;color:inherit;outline:1px solid #e0b400}\n"
+	".changed{background:var(--waitbg);border:1px solid #f0d68a;padding:.5rem .7rem;"
+	"border-radius:6px}\n"
+	"section.chain{border-top:2px solid var(--line);margin-top:1.4rem}\n";
 
 void html_init(struct html *h, size_t max)
 {

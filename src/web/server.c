@@ -366,6 +366,18 @@ static int web_origin_ok(struct MHD_Connection *conn)
 
 /* --- routes --- */
 
+int web_hash_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 8 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}
+
 static enum MHD_Result do_decide(struct web *w, struct MHD_Connection *conn,
                                  const struct session *s, const char *run_ref,
                                  const char *body)
@@ -441,7 +453,8 @@ static enum MHD_Result do_decide(struct web *w, struct MHD_Connection *conn,
 static enum MHD_Result render(struct web *w, struct MHD_Connection *conn, const char *url,
                               const struct session *s)
 {
-	struct web_req r = { .conn = conn, .path = url, .csrf = "", .reviewer = "" };
+	struct web_req r = { .conn = conn, .path = url, .csrf = "", .reviewer = "",
+	                     .store_path = w->pool.path };
 	struct html h;
 	struct wr_err err;
 	int status;
@@ -457,6 +470,8 @@ static enum MHD_Result render(struct web *w, struct MHD_Connection *conn, const 
 		status = page_runs(&r, &h);
 	else if (!strncmp(url, "/runs/", 6))
 		status = page_run(&r, url + 6, &h);
+	else if (!strncmp(url, "/artifact/", 10))
+		status = page_why(&r, url + 10, &h);
 	else if (!strcmp(url, "/queue"))
 		status = page_queue(&r, &h);
 	else
@@ -480,7 +495,8 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *conn, const c
 		if (!strcmp(url, "/"))
 			return send_redirect(conn, "/runs", NULL);
 		if (!strcmp(url, "/runs") || !strcmp(url, "/queue") || !strcmp(url, "/failures") ||
-		    (!strncmp(url, "/runs/", 6) && web_id_ok(url + 6)))
+		    (!strncmp(url, "/runs/", 6) && web_id_ok(url + 6)) ||
+		    (!strncmp(url, "/artifact/", 10) && web_hash_ok(url + 10)))
 			return render(w, conn, url, s);
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "Not found", "no such page");
 	}

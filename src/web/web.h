@@ -91,6 +91,7 @@ struct web_req {
 	const char *path;           /* decoded path, "/runs/abc" */
 	const char *csrf;           /* "" without a session (Bearer access) */
 	const char *reviewer;       /* the session's last reviewer name, or "" */
+	const char *store_path;     /* the store's path, as given to the server */
 	int queue_waiting;          /* runs waiting, for the navigation */
 };
 
@@ -106,6 +107,14 @@ int page_runs(struct web_req *r, struct html *h);
 int page_run(struct web_req *r, const char *run_id, struct html *h);
 int page_failures(struct web_req *r, struct html *h);
 int page_queue(struct web_req *r, struct html *h);
+/* /artifact/HASH: the artifact's chain of custody, retrieved chunks marked
+ * in their documents (why.c); ref is 8 to 64 hex digits. */
+int page_why(struct web_req *r, const char *ref, struct html *h);
+/* A run's spans as a waterfall table (trace.c); a WR_E* code on error,
+ * with nothing written but what was before. */
+int html_trace(struct html *h, struct wr_store *store, const char *run_id, struct wr_err *err);
+/* True when s is 8 to 64 hex digits: an artifact hash or a prefix of one. */
+int web_hash_ok(const char *s);
 /* The approve/reject form for one waiting step (queue.c). */
 void html_decide_form(struct html *h, const struct web_req *r, const char *run_id,
                       const char *step_id);
