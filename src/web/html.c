@@ -73,6 +73,7 @@ const char web_css[] =
 	"rect.k-attempt{fill:#6fae84}rect.k-check{fill:#8a5a00}rect.k-failed{fill:#a4262c}\n"
 	"tr.span.failed td{background:var(--badbg)}\n"
 	"mark{background:#ffe27a;color:inherit;outline:1px solid #e0b400}\n"
+	"strong.quote{background:#ffc83d;text-decoration:underline 2px #8a5a00}\n"
 	".changed{background:var(--waitbg);border:1px solid #f0d68a;padding:.5rem .7rem;"
 	"border-radius:6px}\n"
 	"section.chain{border-top:2px solid var(--line);margin-top:1.4rem}\n";

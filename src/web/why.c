@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -218,8 +221,17 @@ static int doc_read(const char *flow_path, const char *store_path, const char *s
 			snprintf(dirs[1], sizeof(dirs[1]), ".");
 	}
 	for (int i = 0; i < 2 && !f; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], source);
-		f = fopen(path, "rb");
+		struct stat st;
+		int fd;
+
+		if (snprintf(path, sizeof(path), "%s/%s", dirs[i], source) >= (int)sizeof(path))
+			continue;
+		/* Non-blocking, and regular files only: a FIFO planted where a
+		 * document was must not hang the request. */
+		if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+			continue;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "rb")))
+			close(fd);
 	}
 	if (!f) {
 		snprintf(msg, msg_size, "the document is not there any more (looked beside the "
@@ -261,8 +273,86 @@ static int span_matches(const char *p, size_t n, const char *hex)
 	return !strcmp(got, hex);
 }
 
+/* The artifact's strings (when it is JSON) that may quote a document: at
+ * least QUOTE_MIN bytes, QUOTES_MAX of them, in document order of the
+ * artifact. Borrowed from the parsed artifact. */
+#define QUOTE_MIN 8
+#define QUOTES_MAX 64
+
+struct quotes {
+	const char *s[QUOTES_MAX];
+	size_t len[QUOTES_MAX];
+	int n;
+};
+
+static void quotes_collect(struct quotes *q, const json_t *v, int depth)
+{
+	const char *k;
+	size_t i;
+	json_t *x;
+
+	if (depth > 16 || q->n == QUOTES_MAX)
+		return;
+	if (json_is_string(v) && json_string_length(v) >= QUOTE_MIN) {
+		q->s[q->n] = json_string_value(v);
+		q->len[q->n++] = json_string_length(v);
+	} else if (json_is_array(v)) {
+		json_array_foreach((json_t *)v, i, x) {
+			quotes_collect(q, x, depth + 1);
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x) {
+			quotes_collect(q, x, depth + 1);
+		}
+	}
+}
+
+struct range {
+	size_t from, to;
+};
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return (x->from > y->from) - (x->from < y->from);
+}
+
+/* The span's bytes, with each of the artifact's strings found in them word
+ * for word in <strong class="quote">. */
+static void span_text(struct html *h, const char *p, size_t n, const struct quotes *q)
+{
+	struct range r[QUOTES_MAX] = { { 0, 0 } };
+	size_t at = 0;
+	int nr = 0, m = 0;
+
+	for (int i = 0; i < q->n; i++) {
+		const char *hit = memmem(p, n, q->s[i], q->len[i]);
+
+		if (hit)
+			r[nr++] = (struct range){ (size_t)(hit - p), (size_t)(hit - p) + q->len[i] };
+	}
+	qsort(r, (size_t)nr, sizeof(*r), range_cmp);
+	for (int i = 0; i < nr; i++) {  /* overlapping finds become one */
+		if (m && r[i].from <= r[m - 1].to) {
+			if (r[i].to > r[m - 1].to)
+				r[m - 1].to = r[i].to;
+		} else {
+			r[m++] = r[i];
+		}
+	}
+	for (int i = 0; i < m; i++) {
+		html_textn(h, p + at, r[i].from - at);
+		html_raw(h, "<strong class=\"quote\">");
+		html_textn(h, p + r[i].from, r[i].to - r[i].from);
+		html_raw(h, "</strong>");
+		at = r[i].to;
+	}
+	html_textn(h, p + at, n - at);
+}
+
 static void why_chunk(struct html *h, const json_t *c, const char *flow_path,
-                      const char *store_path)
+                      const char *store_path, const struct quotes *q)
 {
 	const char *source = js(c, "source"), *hash = js(c, "sha256");
 	int64_t start = ji(c, "start"), end = ji(c, "end");
@@ -296,12 +386,13 @@ static void why_chunk(struct html *h, const json_t *c, const char *flow_path,
 	to = len <= DOC_WHOLE || len - (size_t)end <= DOC_CONTEXT ? len : (size_t)end + DOC_CONTEXT;
 	html_raw(h, "<div class=\"meta\">The span's bytes match the chunk's sha256 <code>");
 	html_textn(h, hash, 12);
-	html_raw(h, "</code>: marked in the document as it is now.</div><pre class=\"doc\">");
+	html_raw(h, "</code>: marked in the document as it is now; what the artifact quotes "
+	            "from it word for word is in bold.</div><pre class=\"doc\">");
 	if (from > 0)
 		html_raw(h, "<span class=\"meta\">&hellip;</span>");
 	html_textn(h, doc + from, (size_t)start - from);
 	html_raw(h, "<mark>");
-	html_textn(h, doc + start, (size_t)(end - start));
+	span_text(h, doc + start, (size_t)(end - start), q);
 	html_raw(h, "</mark>");
 	html_textn(h, doc + end, to - (size_t)end);
 	if (to < len)
@@ -329,7 +420,8 @@ static int retrieve_step(void *ud, const struct wr_step_info *st)
 	return 0;
 }
 
-static void why_retrieved(struct html *h, struct web_req *r, const json_t *run)
+static void why_retrieved(struct html *h, struct web_req *r, const json_t *run,
+                          const struct quotes *q)
 {
 	struct retrieve_steps steps = { .n = 0 };
 	struct wr_err err;
@@ -358,7 +450,7 @@ static void why_retrieved(struct html *h, struct web_req *r, const json_t *run)
 		json_array_foreach(json_object_get(doc, "results"), k, c) {
 			if (k == CHUNKS_SHOWN)
 				break;
-			why_chunk(h, c, js(run, "workflow_path"), r->store_path);
+			why_chunk(h, c, js(run, "workflow_path"), r->store_path, q);
 		}
 		json_decref(doc);
 	}
@@ -368,8 +460,10 @@ int page_why(struct web_req *r, const char *ref, struct html *h)
 {
 	struct wr_err err;
 	char *out = NULL;
-	json_t *chains = NULL, *ch;
-	size_t i;
+	json_t *chains = NULL, *ch, *quoted = NULL;
+	struct quotes q = { .n = 0 };
+	char *bytes = NULL;
+	size_t i, len = 0;
 	int status = 200;
 
 	if (wr_why(r->store, ref, 1, &out, &err) < 0)
@@ -380,6 +474,10 @@ int page_why(struct web_req *r, const char *ref, struct html *h)
 		goto out;
 	}
 	ch = json_array_get(chains, 0);
+	/* The artifact's strings, to show where it quotes what was retrieved. */
+	if (wr_artifact_read(r->store, js(ch, "artifact"), 256u << 10, &bytes, &len, &err) == 0)
+		quoted = json_loadb(bytes, len, 0, NULL);
+	quotes_collect(&q, quoted, 0);
 	html_page_start(h, "Why", "/runs");
 	html_raw(h, "<h1>Why this artifact <code>");
 	html_textn(h, js(ch, "artifact"), 12);
@@ -401,12 +499,14 @@ int page_why(struct web_req *r, const char *ref, struct html *h)
 		why_calls(h, json_object_get(ch, "made_by"));
 		why_checks(h, json_object_get(ch, "checks"));
 		why_ledger(h, json_object_get(ch, "ledger"));
-		why_retrieved(h, r, json_object_get(ch, "run"));
+		why_retrieved(h, r, json_object_get(ch, "run"), &q);
 		html_raw(h, "</section>");
 	}
 	html_page_end(h);
 out:
+	json_decref(quoted);
 	json_decref(chains);
+	free(bytes);
 	free(out);
 	return status;
 }

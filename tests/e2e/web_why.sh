@@ -23,9 +23,10 @@ cat > docs/other.md <<'DOC'
 
 Zebras have stripes and are not refunds.
 DOC
+quote="Refunds are paid within fourteen days of a written request."
 cat > model.yaml <<YAML
 responses:
-  - text: '{"answer": "fourteen days", "note": "$planted"}'
+  - text: '{"answer": "fourteen days", "quotes": ["$quote"], "note": "$planted"}'
 YAML
 cat > bad.yaml <<'YAML'
 responses:
@@ -131,8 +132,9 @@ grep -qi "^content-security-policy: default-src 'none'" headers.txt && ok "the s
 	fail "CSP header"
 [ "$(grep -o '<mark>' body.html | wc -l)" = 2 ] && ok "both chunks marked" ||
 	fail "marks: $(grep -o '<mark>' body.html | wc -l)"
-sed -z 's/.*Retrieved by step find//' body.html | sed -z 's/<\/mark>.*//; s/.*<mark>//' |
-	unescape > marked.txt
+sed -z 's/.*Retrieved by step find//' body.html > chunks.html
+sed -z 's/<strong class="quote">//g; s/<\/strong>//g' chunks.html |
+	sed -z 's/<\/mark>.*//; s/.*<mark>//' | unescape > marked.txt
 dd if=docs/policy.md bs=1 skip="$start" count=$((end - start)) 2>/dev/null > span.txt
 [ -s span.txt ] && cmp -s marked.txt span.txt && ok "the marked text is exactly the chunk's span" ||
 	fail "marked [$(cat marked.txt)] vs span [$(cat span.txt)]"
@@ -141,6 +143,11 @@ printf '%s' "$(cat span.txt)" | cmp -s - <(printf '%s' "$(cat text.txt)") &&
 	ok "which is the text the run retrieved" || fail "span and chunk text differ"
 grep -q "Refunds are paid within fourteen days" marked.txt && ok "the quoted clause is marked" ||
 	fail "the clause is not in the mark"
+[ "$(grep -o '<strong class="quote">' chunks.html | wc -l)" = 1 ] &&
+	ok "one quote in bold in the marked span" || fail "quotes: $(grep -o '<strong class="quote">' chunks.html | wc -l)"
+[ "$(sed -z 's/.*<strong class="quote">//; s/<\/strong>.*//' chunks.html | unescape)" = "$quote" ] &&
+	ok "the bold text is exactly the artifact's quote" ||
+	fail "bold: $(sed -z 's/.*<strong class="quote">//; s/<\/strong>.*//' chunks.html)"
 want 200 "a prefix of the hash" -- $s "$base/artifact/${hash:0:8}"
 has "$hash" "finds the artifact"
 want 404 "an unknown artifact" -- $s "$base/artifact/0123456789abcdef"
@@ -154,11 +161,16 @@ has "The document changed since this run retrieved it" "says the document change
 [ "$(grep -o '<mark>' body.html | wc -l)" = 1 ] && ok "the changed document is not marked" ||
 	fail "marks after the change: $(grep -o '<mark>' body.html | wc -l)"
 has "Refunds are paid within fourteen days" "the text as retrieved is shown instead"
+hasnt '<strong class="quote">' "and no quote is marked"
 sed -z 's/.*Retrieved by step find//' body.html | grep -q '<mark>Refunds' &&
 	fail "the changed file's span is marked" || ok "nothing marked in the changed document"
 rm docs/other.md
 want 200 "after a document was removed" -- $s "$base/artifact/$hash"
 has "not there any more" "says so"
 hasnt "<mark>" "and marks nothing"
+mkfifo docs/other.md
+want 200 "a FIFO where a document was does not hang the page" -- --max-time 10 $s "$base/artifact/$hash"
+has "not there any more" "it is not read as a document"
+rm -f docs/other.md
 web_stop || fail "stop"
 finish

@@ -139,6 +139,9 @@ function attacker(csrf) {
   ok(marked.includes('Refunds are paid within fourteen days.') &&
      marked.includes('<script>alert(3)</script><img src=x onerror=alert(4)>'),
      'the retrieved span is marked, its planted markup as text');
+  const quoted = await page.locator('pre.doc mark strong.quote').allInnerTexts();
+  ok(quoted.length === 1 && quoted[0] === 'fourteen days',
+     `what the answer quotes is in bold within the span (${JSON.stringify(quoted)})`);
   ok((await page.locator('script').count()) === 0 && (await page.locator('main img').count()) === 0,
      'no script or img element on the why page');
   await page.screenshot({ path: `${shots}/why.png`, fullPage: true });
