@@ -211,14 +211,18 @@ static int doc_read(const char *flow_path, const char *store_path, const char *s
 	         slash ? flow_path : ".");
 	if (slash == flow_path)
 		snprintf(dirs[0], sizeof(dirs[0]), "/");
+	/* The store's directory, or the one above when that is .warrant. */
 	snprintf(dirs[1], sizeof(dirs[1]), "%s", store_path);
-	for (int up = 0; up < 2; up++) {  /* store path minus "/.warrant/warrant.db" */
+	for (int up = 0; up < 2; up++) {
 		char *s = strrchr(dirs[1], '/');
+		const char *name = s ? s + 1 : dirs[1];
 
-		if (s)
+		if (up == 1 && strcmp(name, ".warrant") != 0)
+			break;
+		if (s && s > dirs[1])
 			*s = '\0';
 		else
-			snprintf(dirs[1], sizeof(dirs[1]), ".");
+			snprintf(dirs[1], sizeof(dirs[1]), s ? "/" : ".");
 	}
 	for (int i = 0; i < 2 && !f; i++) {
 		struct stat st;

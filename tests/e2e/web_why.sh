@@ -173,4 +173,17 @@ want 200 "a FIFO where a document was does not hang the page" -- --max-time 10 $
 has "not there any more" "it is not read as a document"
 rm -f docs/other.md
 web_stop || fail "stop"
+
+# --- a server started elsewhere finds the documents beside the store ---
+sed -i 's/forty days  /fourteen days/' docs/policy.md
+mkdir -p elsewhere
+cd elsewhere
+WARRANT_STORE=$PWD/../.warrant/warrant.db web_start
+cd ..
+want 303 "sign in to a server started in another directory" -- -c jar2 "$url"
+want 200 "the why page there" -- -b jar2 "$base/artifact/$hash"
+has "The span's bytes match the chunk's sha256" "the restored document is found beside the store"
+[ "$(grep -o '<mark>' body.html | wc -l)" = 1 ] && ok "and its span marked again" ||
+	fail "marks: $(grep -o '<mark>' body.html | wc -l)"
+web_stop || fail "stop"
 finish
