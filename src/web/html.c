@@ -233,6 +233,7 @@ void html_page_start(struct html *h, const char *title, const char *active)
 {
 	static const char *const nav[][2] = {
 		{ "/runs", "Runs" }, { "/queue", "Approval queue" }, { "/failures", "Failures" },
+		{ "/evals", "Evals" },
 	};
 
 	html_raw(h, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
