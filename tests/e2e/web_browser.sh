@@ -60,7 +60,16 @@ YAML
 	fail "the retrieve run"
 r=$("$WARRANT" runs -n 1 | awk 'NR == 2 { print $1 }')
 rhash=$(sql "SELECT hash FROM artifacts WHERE run_id = '$r' AND step_id = 'answer'")
-web_start
+# An eval report with planted markup, for the Evals page.
+mkdir -p reports
+cat > reports/planted.json <<'JSON'
+{"suite":"<script>alert(5)</script>","cases":1,"repeats":3,"runs":3,"passed":2,
+ "pass_rate":0.667,"ci95":[0.208,0.939],"pass_at_1":0.667,"pass_at_k":1.0,"flaky":1,
+ "threshold":0.5,"threshold_met":false,"failures":{"schema_invalid":1},
+ "case_results":[{"name":"<img src=x onerror=alert(6)>","runs":3,"passed":2,
+ "failure":"schema_invalid","example_run":"none"}]}
+JSON
+web_start --reports reports
 mkdir -p "$build/screenshots"
 if SHOTS="$build/screenshots" CHROMIUM="$chromium" timeout 120 \
 	node "$WR_ROOT/tests/web/browser.cjs" "$pw" "$base" "$url" "$a" "$b" "$r" "$rhash" > browser.log 2>&1; then
@@ -81,6 +90,6 @@ if grep -q "mallory" last.out; then fail "the forged form left a mark"; else ok 
 expect_exit 0 "the other run" -- "$WARRANT" show "$b"
 expect_out "status   waiting" "still waits"
 n=$(ls "$build/screenshots"/*.png 2>/dev/null | wc -l)
-[ "$n" -ge 9 ] && ok "$n screenshots in $build/screenshots" || fail "screenshots: $n"
+[ "$n" -ge 11 ] && ok "$n screenshots in $build/screenshots" || fail "screenshots: $n"
 web_stop || fail "the server did not stop cleanly"
 finish

@@ -3,8 +3,8 @@
 // script stay text (no dialog, no script or img element, no request for the
 // planted image), refuse a forged form (a wrong CSRF token, and a form posted
 // from another origin), approve a waiting run and see it shipped.
-// Open a run's trace waterfall and an artifact's why page with a retrieved
-// document (planted markup in it) marked. Screenshots of the main pages go to
+// Open a run's trace waterfall, an artifact's why page with a retrieved
+// document (planted markup in it) marked, and a saved eval report. Screenshots of the main pages go to
 // $SHOTS.
 //   node browser.cjs PLAYWRIGHT_DIR BASE URL RUN_TO_APPROVE OTHER_RUN
 //                    RETRIEVE_RUN ITS_ARTIFACT
@@ -152,6 +152,19 @@ function attacker(csrf) {
   ok((await page.locator('main').innerText()).includes('human:carol'),
      'the approved artifact\'s chain names the reviewer');
   await page.screenshot({ path: `${shots}/why-approved.png`, fullPage: true });
+
+  // Evals: a saved report with planted markup.
+  await page.goto(`${base}/evals`);
+  ok((await page.locator('main').innerText()).includes('<script>alert(5)</script>'),
+     'the Evals page lists the report, its planted suite name as text');
+  await page.screenshot({ path: `${shots}/evals.png`, fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.locator('a[href="/evals/planted.json"]').click()]);
+  const rep = await page.locator('main').innerText();
+  ok(rep.includes('<img src=x onerror=alert(6)>') && rep.includes('pass@1 0.667'),
+     'the report page shows its figures, the planted case name as text');
+  ok((await page.locator('script').count()) === 0 && (await page.locator('main img').count()) === 0,
+     'no script or img element on the report page');
+  await page.screenshot({ path: `${shots}/eval-report.png`, fullPage: true });
 
   await page.waitForTimeout(300);
   ok(dialogs === 0, `no dialog opened (${dialogs})`);
