@@ -8,7 +8,8 @@
 #   5. the HTTP provider pool against the mock server on 127.0.0.1
 #   6. sandbox start-up per tool call against fork/exec and bubblewrap
 #   7. the review desk (warrant serve): page latency with 100 000 runs
-# BENCH=core|ledger|sources|schema|providers|sandbox|web runs one of them.
+#   8. spans: wr_trace_each over a 10 000-step run, and its run page
+# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans runs one of them.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,4 +48,8 @@ fi
 if [ "$only" = all ] || [ "$only" = web ]; then
 	echo "== review desk: page latency with 100 000 runs (warrant serve, curl) =="
 	"$root/bench/web/run.sh" "$build"
+fi
+if [ "$only" = all ] || [ "$only" = spans ]; then
+	echo "== trace spans: a 10 000-step run (25 001 spans), SQLite on disk =="
+	"$root/bench/web/spans.sh" "$build"
 fi

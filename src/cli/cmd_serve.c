@@ -10,9 +10,11 @@ static const char usage[] =
 	"usage: warrant serve [options]\n"
 	"\n"
 	"Serves the review desk, a web UI over the store: runs (filter by status,\n"
-	"workflow, failure class), each run's steps, checks, artifacts and ledger,\n"
-	"the approval queue (approve or reject with a note, under your name, and the\n"
-	"run continues as after warrant approve) and the failures dashboard.\n"
+	"workflow, failure class), each run's steps, checks, artifacts, ledger and\n"
+	"trace waterfall, each artifact's chain of custody (/artifact/HASH, with the\n"
+	"retrieved chunks marked in their documents), the approval queue (approve or\n"
+	"reject with a note, under your name, and the run continues as after\n"
+	"warrant approve), the failures dashboard and saved eval reports.\n"
 	"\n"
 	"It prints an address with a random access token; every request needs the\n"
 	"token (the address sets a session cookie; or Authorization: Bearer TOKEN).\n"
@@ -24,6 +26,8 @@ static const char usage[] =
 	"      --token-file F      read the access token from F, or write a new one\n"
 	"                          there (mode 0600) when F does not exist\n"
 	"      --store PATH        the store (default: $WARRANT_STORE or ./.warrant/warrant.db)\n"
+	"      --reports DIR       show the eval reports saved in DIR (warrant eval --json\n"
+	"                          > DIR/NAME.json) on the Evals page\n"
 	"  -h, --help              this help\n"
 	"\n"
 	"With WARRANT_SIGNING_KEY set, the decisions it records are signed.\n";
@@ -34,6 +38,7 @@ int cmd_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "token-file", required_argument, NULL, 't' },
 		{ "store", required_argument, NULL, 's' },
+		{ "reports", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -49,6 +54,7 @@ int cmd_serve(int argc, char **argv)
 		case 'l': p.listen = optarg; break;
 		case 't': p.token_file = optarg; break;
 		case 's': store_opt = optarg; break;
+		case 'r': p.reports_dir = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
 			fputs(usage, stderr);

@@ -90,6 +90,8 @@ static const char store_schema_sql[] =
 "  detail TEXT NOT NULL,\n"
 "  PRIMARY KEY(run_id, call_index));\n"
 "CREATE INDEX IF NOT EXISTS calls_request ON calls(request_hash);\n"
+/* A step's calls, for traces: without it each step scans the run's calls. */
+"CREATE INDEX IF NOT EXISTS calls_step ON calls(run_id, step_id, call_index);\n"
 /* Added after version 1 shipped, by CREATE ... IF NOT EXISTS (older stores
  * gain them on open): the whole answer of each call as a JSON blob, how it
  * was served (provider, replay, cache), and each HTTP attempt. */

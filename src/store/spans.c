@@ -18,7 +18,7 @@ static const char steps_sql[] =
 static const char calls_sql[] =
 	"SELECT call_index, attempt, model, provider, tokens_in, tokens_out, cost_usd, "
 	"seconds, failure, finish, detail, response_hash "
-	"FROM calls WHERE run_id = ?1 AND step_id = ?2 ORDER BY call_index, attempt";
+	"FROM calls WHERE run_id = ?1 AND step_id = ?2 ORDER BY call_index";  /* unique in a run */
 static const char attempts_sql[] =
 	"SELECT n, status, start_ms, latency_ms, error FROM attempts "
 	"WHERE run_id = ?1 AND call_index = ?2 ORDER BY n";

@@ -36,10 +36,10 @@ const char web_css[] =
 	"max-height:28rem;white-space:pre-wrap;word-break:break-word;margin:.3rem 0}\n"
 	".badge{display:inline-block;padding:.05rem .45rem;border-radius:9px;font-size:.8rem;"
 	"font-weight:600;background:#eceff2;color:var(--mute)}\n"
-	".b-shipped,.b-done,.b-pass,.b-approved{background:var(--okbg);color:var(--ok)}\n"
+	".b-shipped,.b-done,.b-pass,.b-approved,.b-met{background:var(--okbg);color:var(--ok)}\n"
 	".b-verified{background:var(--infobg);color:var(--info)}\n"
 	".b-waiting,.b-running,.b-candidate{background:var(--waitbg);color:var(--wait)}\n"
-	".b-rejected,.b-failed,.b-FAIL{background:var(--badbg);color:var(--bad)}\n"
+	".b-rejected,.b-failed,.b-FAIL,.b-missed{background:var(--badbg);color:var(--bad)}\n"
 	".card{background:var(--card);border:1px solid var(--line);border-radius:6px;"
 	"padding:.8rem 1rem;margin:0 0 1rem}\n"
 	".meta{color:var(--mute);font-size:.88rem}\n"
@@ -61,7 +61,22 @@ const char web_css[] =
 	".decide .buttons{display:flex;gap:.4rem}\n"
 	".pager{margin-top:.8rem;display:flex;gap:1rem}\n"
 	"ul.checks{margin:.3rem 0;padding-left:1.2rem}\n"
-	"a{color:#1d4f91}\n";
+	"a{color:#1d4f91}\n"
+	"table.trace td{padding:.2rem .5rem;font-size:.85rem}\n"
+	"table.trace td.name,table.trace td.num{white-space:nowrap}\n"
+	"td.d1{padding-left:1.4rem!important}td.d2{padding-left:2.6rem!important}\n"
+	"td.d3{padding-left:3.8rem!important}td.d4{padding-left:5rem!important}\n"
+	"td.d5{padding-left:6.2rem!important}\n"
+	".wf{width:38%;min-width:12rem}th.wf .scale{float:right}\n"
+	"svg.bar{display:block;width:100%;height:.8rem;background:#eef1f4}\n"
+	"rect.k-run{fill:#37414b}rect.k-step{fill:#1d4f91}rect.k-call{fill:#1f7a3d}\n"
+	"rect.k-attempt{fill:#6fae84}rect.k-check{fill:#8a5a00}rect.k-failed{fill:#a4262c}\n"
+	"tr.span.failed td{background:var(--badbg)}\n"
+	"mark{background:#ffe27a;color:inherit;outline:1px solid #e0b400}\n"
+	"strong.quote{background:#ffc83d;text-decoration:underline 2px #8a5a00}\n"
+	".changed{background:var(--waitbg);border:1px solid #f0d68a;padding:.5rem .7rem;"
+	"border-radius:6px}\n"
+	"section.chain{border-top:2px solid var(--line);margin-top:1.4rem}\n";
 
 void html_init(struct html *h, size_t max)
 {
@@ -218,6 +233,7 @@ void html_page_start(struct html *h, const char *title, const char *active)
 {
 	static const char *const nav[][2] = {
 		{ "/runs", "Runs" }, { "/queue", "Approval queue" }, { "/failures", "Failures" },
+		{ "/evals", "Evals" },
 	};
 
 	html_raw(h, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

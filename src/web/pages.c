@@ -168,6 +168,13 @@ static int step_row(void *ud, const struct wr_step_info *st)
 	html_raw(h, "</td><td>");
 	if (!strcmp(st->kind, "generate") && st->artifact[0])
 		html_badge(h, wr_state_name(st->state));
+	if (st->artifact[0]) {
+		html_raw(h, " <a href=\"/artifact/");
+		html_url(h, st->artifact);
+		html_raw(h, "\" title=\"why: its chain of custody\"><code>");
+		html_textn(h, st->artifact, 8);
+		html_raw(h, "</code></a>");
+	}
 	html_raw(h, "</td><td>");
 	if (st->failure)
 		html_text(h, wr_failure_name(st->failure));
@@ -275,7 +282,10 @@ int page_run(struct web_req *r, const char *run_id, struct html *h)
 	            "<th>Result</th><th>Failure class</th><th>Reason</th></tr></thead><tbody>");
 	if (wr_run_checks(r->store, info.id, check_row, &p, &err) < 0)
 		return page_error(h, 500, "Checks", err.msg);
-	html_raw(h, "</tbody></table><h2>Artifacts</h2>");
+	html_raw(h, "</tbody></table><h2 id=\"trace\">Trace</h2>");
+	if (html_trace(h, r->store, info.id, &err) < 0)
+		return page_error(h, 500, "Trace", err.msg);
+	html_raw(h, "<h2>Artifacts</h2>");
 	if (!p.n_artifacts)
 		html_raw(h, "<p class=\"meta\">None yet.</p>");
 	for (int i = 0; i < p.n_artifacts; i++) {
@@ -283,7 +293,9 @@ int page_run(struct web_req *r, const char *run_id, struct html *h)
 		html_text(h, p.artifact_steps[i]);
 		html_raw(h, "</b> <span class=\"meta\">sha256 <code>");
 		html_text(h, p.artifacts[i]);
-		html_raw(h, "</code></span></div>");
+		html_raw(h, "</code></span> <a href=\"/artifact/");
+		html_url(h, p.artifacts[i]);
+		html_raw(h, "\">why &rarr;</a></div>");
 		html_artifact(h, r->store, p.artifacts[i]);
 		html_raw(h, "</div>");
 	}

@@ -46,6 +46,7 @@ struct web {
 	pthread_mutex_t lock;         /* sessions */
 	struct session sessions[SESSIONS];
 	pthread_mutex_t decide_lock;  /* decisions and the resumes they start */
+	const char *reports_dir;      /* saved eval reports, or "" */
 };
 
 /* What a request carries between libmicrohttpd's calls. */
@@ -366,6 +367,18 @@ static int web_origin_ok(struct MHD_Connection *conn)
 
 /* --- routes --- */
 
+int web_hash_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 8 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}
+
 static enum MHD_Result do_decide(struct web *w, struct MHD_Connection *conn,
                                  const struct session *s, const char *run_ref,
                                  const char *body)
@@ -441,7 +454,8 @@ static enum MHD_Result do_decide(struct web *w, struct MHD_Connection *conn,
 static enum MHD_Result render(struct web *w, struct MHD_Connection *conn, const char *url,
                               const struct session *s)
 {
-	struct web_req r = { .conn = conn, .path = url, .csrf = "", .reviewer = "" };
+	struct web_req r = { .conn = conn, .path = url, .csrf = "", .reviewer = "",
+	                     .store_path = w->pool.path, .reports_dir = w->reports_dir };
 	struct html h;
 	struct wr_err err;
 	int status;
@@ -457,6 +471,12 @@ static enum MHD_Result render(struct web *w, struct MHD_Connection *conn, const 
 		status = page_runs(&r, &h);
 	else if (!strncmp(url, "/runs/", 6))
 		status = page_run(&r, url + 6, &h);
+	else if (!strncmp(url, "/artifact/", 10))
+		status = page_why(&r, url + 10, &h);
+	else if (!strcmp(url, "/evals"))
+		status = page_evals(&r, &h);
+	else if (!strncmp(url, "/evals/", 7))
+		status = page_eval(&r, url + 7, &h);
 	else if (!strcmp(url, "/queue"))
 		status = page_queue(&r, &h);
 	else
@@ -480,7 +500,10 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *conn, const c
 		if (!strcmp(url, "/"))
 			return send_redirect(conn, "/runs", NULL);
 		if (!strcmp(url, "/runs") || !strcmp(url, "/queue") || !strcmp(url, "/failures") ||
-		    (!strncmp(url, "/runs/", 6) && web_id_ok(url + 6)))
+		    (!strncmp(url, "/runs/", 6) && web_id_ok(url + 6)) ||
+		    (!strncmp(url, "/artifact/", 10) && web_hash_ok(url + 10)) ||
+		    !strcmp(url, "/evals") ||
+		    (!strncmp(url, "/evals/", 7) && web_report_name_ok(url + 7)))
 			return render(w, conn, url, s);
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "Not found", "no such page");
 	}
@@ -734,6 +757,7 @@ int web_serve(const struct web_params *p)
 		return cli_fail(WR_EXIT_INTERNAL, "out of memory");
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_mutex_init(&w->decide_lock, NULL);
+	w->reports_dir = p->reports_dir ? p->reports_dir : "";
 	if ((rc = load_token(p->token_file, w->token)))
 		goto out_free;
 	if (pool_init(&w->pool, p->store_path, p->sign_key, &err) < 0) {

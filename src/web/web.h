@@ -77,6 +77,7 @@ struct web_params {
 	const char *store_path;
 	const char *token_file;     /* NULL: a fresh token, printed only */
 	const char *sign_key;       /* NULL: ledger entries unsigned */
+	const char *reports_dir;    /* saved eval reports (warrant eval --json), or NULL */
 };
 
 /* Serves until SIGINT or SIGTERM; a WR_EXIT_* code. Prints the URL with
@@ -91,6 +92,8 @@ struct web_req {
 	const char *path;           /* decoded path, "/runs/abc" */
 	const char *csrf;           /* "" without a session (Bearer access) */
 	const char *reviewer;       /* the session's last reviewer name, or "" */
+	const char *store_path;     /* the store's path, as given to the server */
+	const char *reports_dir;    /* web_params.reports_dir: "" when none */
 	int queue_waiting;          /* runs waiting, for the navigation */
 };
 
@@ -106,6 +109,20 @@ int page_runs(struct web_req *r, struct html *h);
 int page_run(struct web_req *r, const char *run_id, struct html *h);
 int page_failures(struct web_req *r, struct html *h);
 int page_queue(struct web_req *r, struct html *h);
+/* /artifact/HASH: the artifact's chain of custody, retrieved chunks marked
+ * in their documents (why.c); ref is 8 to 64 hex digits. */
+int page_why(struct web_req *r, const char *ref, struct html *h);
+/* A run's spans as a waterfall table (trace.c); a WR_E* code on error,
+ * with nothing written but what was before. */
+int html_trace(struct html *h, struct wr_store *store, const char *run_id, struct wr_err *err);
+/* /evals: the saved eval reports; /evals/NAME: one (evals.c). */
+int page_evals(struct web_req *r, struct html *h);
+int page_eval(struct web_req *r, const char *name, struct html *h);
+/* True when s names a report file: [A-Za-z0-9._-], not starting with '.',
+ * ending in ".json", 64 bytes at most. */
+int web_report_name_ok(const char *s);
+/* True when s is 8 to 64 hex digits: an artifact hash or a prefix of one. */
+int web_hash_ok(const char *s);
 /* The approve/reject form for one waiting step (queue.c). */
 void html_decide_form(struct html *h, const struct web_req *r, const char *run_id,
                       const char *step_id);

@@ -31,10 +31,48 @@ fi
 web_setup 2
 set -- $runs
 a=$1 b=$2
-web_start
+# A run that retrieves from a document with planted markup, for the trace
+# and why pages.
+mkdir -p docs
+cat > docs/policy.md <<'DOC'
+# Refunds
+
+Refunds are paid within fourteen days. <script>alert(3)</script><img src=x onerror=alert(4)>
+DOC
+cat > rmodel.yaml <<YAML
+responses:
+  - text: '{"answer": "fourteen days", "note": "$planted"}'
+YAML
+cat > retrieve-flow.yaml <<'YAML'
+name: retrieve-flow
+contract:
+  purpose: Answer from the policy.
+inputs:
+  question: {description: a question}
+models:
+  m: {provider: script, file: rmodel.yaml}
+steps:
+  - {id: find, kind: retrieve, query: "{{inputs.question}}", sources: [docs], top_k: 1}
+  - {id: answer, kind: generate, model: m, prompt: "{{inputs.question}} {{steps.find.quotes}}"}
+  - {id: verify, kind: check, of: answer, checks: [{json: true}]}
+YAML
+"$WARRANT" run retrieve-flow.yaml --input "question=When are refunds paid?" -q >/dev/null 2>&1 ||
+	fail "the retrieve run"
+r=$("$WARRANT" runs -n 1 | awk 'NR == 2 { print $1 }')
+rhash=$(sql "SELECT hash FROM artifacts WHERE run_id = '$r' AND step_id = 'answer'")
+# An eval report with planted markup, for the Evals page.
+mkdir -p reports
+cat > reports/planted.json <<'JSON'
+{"suite":"<script>alert(5)</script>","cases":1,"repeats":3,"runs":3,"passed":2,
+ "pass_rate":0.667,"ci95":[0.208,0.939],"pass_at_1":0.667,"pass_at_k":1.0,"flaky":1,
+ "threshold":0.5,"threshold_met":false,"failures":{"schema_invalid":1},
+ "case_results":[{"name":"<img src=x onerror=alert(6)>","runs":3,"passed":2,
+ "failure":"schema_invalid","example_run":"none"}]}
+JSON
+web_start --reports reports
 mkdir -p "$build/screenshots"
 if SHOTS="$build/screenshots" CHROMIUM="$chromium" timeout 120 \
-	node "$WR_ROOT/tests/web/browser.cjs" "$pw" "$base" "$url" "$a" "$b" > browser.log 2>&1; then
+	node "$WR_ROOT/tests/web/browser.cjs" "$pw" "$base" "$url" "$a" "$b" "$r" "$rhash" > browser.log 2>&1; then
 	ok "the browser test"
 else
 	fail "the browser test"
@@ -52,6 +90,6 @@ if grep -q "mallory" last.out; then fail "the forged form left a mark"; else ok 
 expect_exit 0 "the other run" -- "$WARRANT" show "$b"
 expect_out "status   waiting" "still waits"
 n=$(ls "$build/screenshots"/*.png 2>/dev/null | wc -l)
-[ "$n" -ge 6 ] && ok "$n screenshots in $build/screenshots" || fail "screenshots: $n"
+[ "$n" -ge 11 ] && ok "$n screenshots in $build/screenshots" || fail "screenshots: $n"
 web_stop || fail "the server did not stop cleanly"
 finish

@@ -3,13 +3,16 @@
 // script stay text (no dialog, no script or img element, no request for the
 // planted image), refuse a forged form (a wrong CSRF token, and a form posted
 // from another origin), approve a waiting run and see it shipped.
-// Screenshots of the main pages go to $SHOTS.
+// Open a run's trace waterfall, an artifact's why page with a retrieved
+// document (planted markup in it) marked, and a saved eval report. Screenshots of the main pages go to
+// $SHOTS.
 //   node browser.cjs PLAYWRIGHT_DIR BASE URL RUN_TO_APPROVE OTHER_RUN
+//                    RETRIEVE_RUN ITS_ARTIFACT
 'use strict';
 const path = require('path');
 const http = require('http');
 const { chromium } = require(path.join(process.argv[2], 'node_modules', 'playwright-core'));
-const [base, url, runA, runB] = process.argv.slice(3);
+const [base, url, runA, runB, runR, hashR] = process.argv.slice(3);
 const shots = process.env.SHOTS;
 let failures = 0;
 const ok = (cond, what) => {
@@ -114,6 +117,54 @@ function attacker(csrf) {
   ok((await page.locator('main').innerText()).includes('schema_invalid'),
      'the failures dashboard counts schema_invalid');
   await page.screenshot({ path: `${shots}/failures.png`, fullPage: true });
+
+  // The trace waterfall: nested bars on one scale.
+  await page.goto(`${base}/runs/${runR}#trace`);
+  const bars = page.locator('table.trace svg.bar rect');
+  ok((await bars.count()) >= 5, `the trace draws a bar per span (${await bars.count()})`);
+  const runBar = await bars.first().boundingBox();
+  const callBar = await page.locator('table.trace rect.k-call').first().boundingBox();
+  ok(runBar && callBar && runBar.width > 200 && callBar.width > 0 &&
+     callBar.width < runBar.width && callBar.x >= runBar.x,
+     'the call bar lies within the run bar on the same scale');
+  await page.locator('#trace').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/trace.png`, fullPage: true });
+
+  // The why page: the chain of custody, the retrieved span marked.
+  await page.goto(`${base}/artifact/${hashR}`);
+  const why = await page.locator('main').innerText();
+  ok(why.includes('Prompt, exactly as sent') && why.includes('When are refunds paid?'),
+     'the why page shows the exact prompt');
+  const marked = await page.locator('pre.doc mark').innerText();
+  ok(marked.includes('Refunds are paid within fourteen days.') &&
+     marked.includes('<script>alert(3)</script><img src=x onerror=alert(4)>'),
+     'the retrieved span is marked, its planted markup as text');
+  const quoted = await page.locator('pre.doc mark strong.quote').allInnerTexts();
+  ok(quoted.length === 1 && quoted[0] === 'fourteen days',
+     `what the answer quotes is in bold within the span (${JSON.stringify(quoted)})`);
+  ok((await page.locator('script').count()) === 0 && (await page.locator('main img').count()) === 0,
+     'no script or img element on the why page');
+  await page.screenshot({ path: `${shots}/why.png`, fullPage: true });
+
+  // The approved artifact's why page names the reviewer.
+  await page.goto(`${base}/runs/${runA}`);
+  await Promise.all([page.waitForNavigation(), page.locator('a[href^="/artifact/"]').first().click()]);
+  ok((await page.locator('main').innerText()).includes('human:carol'),
+     'the approved artifact\'s chain names the reviewer');
+  await page.screenshot({ path: `${shots}/why-approved.png`, fullPage: true });
+
+  // Evals: a saved report with planted markup.
+  await page.goto(`${base}/evals`);
+  ok((await page.locator('main').innerText()).includes('<script>alert(5)</script>'),
+     'the Evals page lists the report, its planted suite name as text');
+  await page.screenshot({ path: `${shots}/evals.png`, fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.locator('a[href="/evals/planted.json"]').click()]);
+  const rep = await page.locator('main').innerText();
+  ok(rep.includes('<img src=x onerror=alert(6)>') && rep.includes('pass@1 0.667'),
+     'the report page shows its figures, the planted case name as text');
+  ok((await page.locator('script').count()) === 0 && (await page.locator('main img').count()) === 0,
+     'no script or img element on the report page');
+  await page.screenshot({ path: `${shots}/eval-report.png`, fullPage: true });
 
   await page.waitForTimeout(300);
   ok(dialogs === 0, `no dialog opened (${dialogs})`);

@@ -4,8 +4,9 @@
 # a free port. The server stops by itself: it runs under `timeout`, and the
 # EXIT trap sends it SIGTERM.
 #   web_setup N       N runs waiting, one rejected run; sets $runs (ids)
-#   web_start         starts the server (the token in ./token, made when
-#                     missing); sets $base, $token, $url, $serve_pid
+#   web_start [OPT..] starts the server (the token in ./token, made when
+#                     missing; OPTs go to warrant serve); sets $base, $token,
+#                     $url, $serve_pid
 #   web_stop          SIGTERM, waits; returns the server's exit status
 
 planted='<script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -54,7 +55,7 @@ YAML
 web_start() {
 	rm -f serve.out serve.err
 	timeout -s TERM "${WEB_TIMEOUT:-120}" "$WARRANT" serve --listen 127.0.0.1:0 \
-		--token-file token >serve.out 2>serve.err &
+		--token-file token "$@" >serve.out 2>serve.err &
 	serve_pid=$!
 	trap 'kill -TERM $serve_pid 2>/dev/null || true' EXIT
 	for _ in $(seq 100); do
