@@ -12,7 +12,8 @@
 CC      ?= cc
 BUILD   ?= build
 PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl libseccomp
-# Only the warrant binary links these (warrant serve); libwarrant does not.
+# Only the warrant binary uses these (warrant serve), loaded when it starts
+# (src/web/mhd_lib.c); libwarrant does not. Their headers are needed here.
 CLI_PKGS:= libmicrohttpd
 VERSION := 0.1.0
 
@@ -70,8 +71,7 @@ $(BUILD)/libwarrant.so: $(LIB_OBJ)
 # The CLI (src/cli, and the review desk's web server in src/web) links the
 # static library and reaches it only through include/warrant.h.
 $(BUILD)/warrant: $(CLI_OBJ) $(BUILD)/libwarrant.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libwarrant.a $(LDLIBS) \
-	  $(shell pkg-config --libs $(CLI_PKGS))
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libwarrant.a $(LDLIBS)
 
 $(BUILD)/warrant.pc: warrant.pc.in
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' -e 's|@PKGS@|$(LINK_PKGS)|' $< > $@

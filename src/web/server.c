@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "web/mhd_lib.h"
 #include "web/web.h"
 
 #define BODY_MAX 16384            /* bytes of a form; larger bodies get 413 */
@@ -751,8 +751,11 @@ int web_serve(const struct web_params *p)
 	struct wr_err err;
 	sigset_t sigs;
 	char host[256];
+	const char *why;
 	int fd = -1, port = 0, rc = WR_EXIT_INTERNAL, sig = 0;
 
+	if (mhd_lib_load(&why) < 0)
+		return cli_fail(WR_EXIT_INTERNAL, "%s", why);
 	if (!(w = calloc(1, sizeof(*w))))
 		return cli_fail(WR_EXIT_INTERNAL, "out of memory");
 	pthread_mutex_init(&w->lock, NULL);
