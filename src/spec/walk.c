@@ -647,7 +647,7 @@ static void walk_budget(struct ld *ld, const struct ld_kv *top)
 /* --- top level --- */
 
 static const char *const top_keys[] = { "name", "description", "contract", "inputs",
-                                        "models", "budget", "steps", NULL };
+                                        "models", "budget", "tools", "steps", NULL };
 
 void ld_walk(struct ld *ld, struct fy_node *root)
 {
@@ -677,6 +677,8 @@ void ld_walk(struct ld *ld, struct fy_node *root)
 			walk_models(ld, &kv);
 		} else if (!strcmp(kv.key, "budget")) {
 			walk_budget(ld, &kv);
+		} else if (!strcmp(kv.key, "tools")) {
+			ld_walk_tools(ld, &kv);
 		} else if (!strcmp(kv.key, "steps")) {
 			has_steps = 1;
 			ld_walk_steps(ld, &kv);
