@@ -85,6 +85,8 @@ enum spec_tool_kind {
 	TOOL_SEARCH_SOURCE,  /* {"query"}: the top chunks of the store's index */
 	TOOL_WRITE_FILE,     /* {"path","content"}: a file beneath the write globs */
 	TOOL_COMMAND,        /* argv with {{args.NAME}}, run in the OS sandbox */
+	TOOL_MCP,            /* an MCP server (argv) over stdio: its tools, each
+	                        offered as NAME__TOOL under this envelope */
 	TOOL_KIND_COUNT_
 };
 
@@ -110,8 +112,10 @@ struct spec_tool {
 	int max_calls;          /* calls allowed per step run; 0: unlimited */
 	int approval;           /* approval: required: calls wait for a person
 	                           (not yet durable: such calls are denied) */
-	const char **argv;      /* command: NULL-terminated template */
+	const char **argv;      /* command: NULL-terminated template; mcp: the server */
 	size_t n_argv;
+	const char **only;      /* mcp: the server's tools offered (NULL: all) */
+	size_t n_only;
 	double timeout;         /* command: seconds (0: 30) */
 	int allow_weaker;       /* command: run with the sandbox layers the kernel has */
 	const char *filter;     /* search_source: only sources matching this glob */

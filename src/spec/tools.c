@@ -14,11 +14,12 @@
 #include "spec/spec_int.h"
 
 static const char *const tool_kind_names[] = { "read_file", "list_dir", "search_source",
-                                               "write_file", "command", NULL };
+                                               "write_file", "command", "mcp", NULL };
 static const char *const effect_names[] = { "read", "write", "network", "external", NULL };
 static const char *const tool_keys[] = {
 	"kind", "description", "allow", "read", "write", "schema", "values", "effect",
-	"max_calls", "approval", "argv", "timeout", "allow_weaker", "filter", NULL
+	"max_calls", "approval", "argv", "timeout", "allow_weaker", "filter", "mcp", "only",
+	NULL
 };
 
 const char *spec_tool_kind_name(enum spec_tool_kind k)
@@ -193,19 +194,46 @@ static void walk_tool(struct ld *ld, const struct ld_kv *top, struct spec_tool *
 		case 11: ld_get_num(ld, &kv, 0.001, 3600, "seconds (at most 3600)", &t->timeout); break;
 		case 12: if (ld_get_bool(ld, &kv, &b) == 0) t->allow_weaker = b; break;
 		case 13: ld_get_str(ld, &kv, 1, &t->filter); break;
+		case 14:
+			if ((t->argv = ld_str_list(ld, &kv, &t->n_argv)) != NULL) {
+				t->kind = TOOL_MCP;
+				if (kind >= 0 && kind != TOOL_MCP)
+					ld_problem(ld, kv.kpos, "tool '%s': 'mcp' makes it an MCP server; "
+					           "drop 'kind: %s'", t->name, tool_kind_names[kind]);
+				kind = TOOL_MCP;
+			}
+			break;
+		case 15: t->only = ld_str_list(ld, &kv, &t->n_only); break;
 		default: ld_unknown_key(ld, &kv, where, tool_keys); break;
 		}
 	}
 	if (kind == -1) {
 		ld_problem_missing(ld, top->v, top->kpos, "tool '%s': missing 'kind' (read_file, "
-		                   "list_dir, search_source, write_file or command)", t->name);
+		                   "list_dir, search_source, write_file or command) or 'mcp'",
+		                   t->name);
 		return;
 	}
 	if (kind < 0)
 		return;
 	if (effect == -1)
 		t->effect = t->kind == TOOL_WRITE_FILE ? EFFECT_WRITE
-		            : t->kind == TOOL_COMMAND ? EFFECT_EXTERNAL : EFFECT_READ;
+		            : t->kind == TOOL_COMMAND || t->kind == TOOL_MCP ? EFFECT_EXTERNAL
+		            : EFFECT_READ;
+	if (t->kind == TOOL_MCP) {
+		if (!t->n_argv)
+			ld_problem(ld, top->kpos, "tool '%s': an MCP server needs 'mcp: [program, "
+			           "args...]'", t->name);
+		for (size_t i = 0; i < t->n_read + t->n_write; i++) {
+			const char *p = i < t->n_read ? t->read[i] : t->write[i - t->n_read];
+
+			if (has_glob(p))
+				ld_problem(ld, top->kpos, "tool '%s': an MCP server's 'read' and 'write' "
+				           "entries are folders, not globs ('%.80s')", t->name, p);
+		}
+		return;
+	}
+	if (t->n_only)
+		ld_problem(ld, top->kpos, "tool '%s': 'only' is for MCP servers", t->name);
 	if ((t->kind == TOOL_READ_FILE || t->kind == TOOL_LIST_DIR) && !t->n_read)
 		ld_problem(ld, top->kpos, "tool '%s': %s needs 'read' (the paths it may read)",
 		           t->name, tool_kind_names[t->kind]);

@@ -16,6 +16,48 @@
 
 /* --- the environment --- */
 
+static const char *const default_params[TOOL_KIND_COUNT_] = {
+	[TOOL_READ_FILE] = "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}},"
+	                   "\"required\":[\"path\"]}",
+	[TOOL_LIST_DIR] = "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}},"
+	                  "\"required\":[\"path\"]}",
+	[TOOL_SEARCH_SOURCE] = "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":"
+	                       "\"string\"}},\"required\":[\"query\"]}",
+	[TOOL_WRITE_FILE] = "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
+	                    "\"content\":{\"type\":\"string\"}},\"required\":[\"path\",\"content\"]}",
+	[TOOL_COMMAND] = "{\"type\":\"object\"}",
+	[TOOL_MCP] = "{\"type\":\"object\"}",
+};
+
+int tool_offer_add(struct tool_env *env, const char *name, int ti, const char *remote,
+                   const char *description, const char *params, void *schema)
+{
+	struct tool_offer *o;
+
+	if (env->n_offers == env->cap_offers) {
+		size_t cap = env->cap_offers ? env->cap_offers * 2 : 8;
+
+		if (!(o = realloc(env->offers, cap * sizeof(*o)))) {
+			schema_free(schema);
+			return WR_ENOMEM;
+		}
+		env->offers = o;
+		env->cap_offers = cap;
+	}
+	o = &env->offers[env->n_offers];
+	memset(o, 0, sizeof(*o));
+	o->ti = ti;
+	o->schema = schema;
+	o->name = strdup(name);
+	o->remote = remote ? strdup(remote) : NULL;
+	o->description = description ? strdup(description) : NULL;
+	o->params = strdup(params);
+	env->n_offers++;
+	if (!o->name || !o->params || (remote && !o->remote) || (description && !o->description))
+		return WR_ENOMEM;
+	return 0;
+}
+
 int tool_env_init(struct tool_env *env, const struct spec_flow *flow,
                   const struct spec_step *step, struct store *st, struct wr_err *err)
 {
@@ -47,6 +89,19 @@ int tool_env_init(struct tool_env *env, const struct spec_flow *flow,
 		if (rc < 0)
 			return err_wrap(err, "tool '%s'", t->name);
 	}
+	for (size_t i = 0; i < step->n_tools; i++) {
+		const struct spec_tool *t = &flow->tools[step->tools[i]];
+		int rc;
+
+		if (t->kind == TOOL_MCP)
+			rc = tool_mcp_list(env, step->tools[i], err);
+		else if ((rc = tool_offer_add(env, t->name, step->tools[i], NULL, t->description,
+		                              t->schema_json ? t->schema_json
+		                              : default_params[t->kind], NULL)) < 0)
+			err_set(err, rc, "out of memory");
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -54,6 +109,18 @@ void tool_env_release(struct tool_env *env)
 {
 	for (size_t i = 0; env->schemas && i < env->flow->n_tools; i++)
 		schema_free(env->schemas[i]);
+	for (size_t i = 0; i < env->n_offers; i++) {
+		struct tool_offer *o = &env->offers[i];
+
+		free(o->name);
+		free(o->remote);
+		free(o->description);
+		free(o->params);
+		schema_free(o->schema);
+	}
+	free(env->offers);
+	env->offers = NULL;
+	env->n_offers = 0;
 	free(env->schemas);
 	free(env->used);
 	env->schemas = NULL;
@@ -287,9 +354,10 @@ static int paths_ok(struct tool_env *env, const struct spec_tool *t, json_t *arg
 	                         size);
 }
 
-int tool_check(struct tool_env *env, const char *name, const char *args, int *ti,
+int tool_check(struct tool_env *env, const char *name, const char *args, int *oi,
                json_t **args_out, char *reason, size_t size)
 {
+	int ti_, *ti = &ti_;
 	const struct spec_step *s = env->step;
 	const struct spec_tool *t = NULL;
 	struct schema_error se;
@@ -298,11 +366,13 @@ int tool_check(struct tool_env *env, const char *name, const char *args, int *ti
 	char **argv = NULL;
 	int rc = 0, n = 0;
 
-	*ti = -1;
+	*ti = *oi = -1;
 	*args_out = NULL;
-	for (size_t i = 0; i < s->n_tools; i++)
-		if (!strcmp(env->flow->tools[s->tools[i]].name, name))
-			*ti = s->tools[i];
+	for (size_t i = 0; i < env->n_offers; i++)
+		if (!strcmp(env->offers[i].name, name)) {
+			*oi = (int)i;
+			*ti = env->offers[i].ti;
+		}
 	if (*ti < 0) {
 		snprintf(reason, size, "tool '%.64s' is not offered to step '%s'", name, s->id);
 		return 0;
@@ -329,13 +399,18 @@ int tool_check(struct tool_env *env, const char *name, const char *args, int *ti
 		         doc ? "" : je.text);
 		goto out;
 	}
-	if (env->schemas[*ti]) {
-		rc = schema_validate(env->schemas[*ti], doc, &se, 1, &n);
+	for (int k = 0; k < 2; k++) {
+		const struct schema *sc = k ? env->offers[*oi].schema : env->schemas[*ti];
+
+		if (!sc)
+			continue;
+		rc = schema_validate(sc, doc, &se, 1, &n);
 		if (rc < 0)
 			goto out;
 		if (rc == 0) {
-			snprintf(reason, size, "arguments fail the schema at '%.60s': %.100s",
-			         se.instance_path[0] ? se.instance_path : "/", se.message);
+			snprintf(reason, size, "arguments fail %s schema at '%.60s': %.100s",
+			         k ? "the server's" : "the", se.instance_path[0] ? se.instance_path
+			         : "/", se.message);
 			goto out;
 		}
 		rc = 0;

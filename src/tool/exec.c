@@ -194,10 +194,9 @@ static int search_source(struct tool_env *env, const struct spec_tool *t, json_t
 	return 0;
 }
 
-/* Folders of a command's envelope, resolved against root, NULL-ended. */
-static char **folders(const char *root, const char *const *rel, size_t n)
+char **tool_folders(const char *root, const char *const *rel, size_t n, const char *extra)
 {
-	char **v = calloc(n + 1, sizeof(*v)), joined[PATH_MAX];
+	char **v = calloc(n + 2, sizeof(*v)), joined[PATH_MAX];
 
 	for (size_t i = 0; v && i < n; i++) {
 		snprintf(joined, sizeof(joined), "%s%s%s", rel[i][0] == '/' ? "" : root,
@@ -206,6 +205,10 @@ static char **folders(const char *root, const char *const *rel, size_t n)
 			tool_argv_free(v);
 			return NULL;
 		}
+	}
+	if (v && extra && !(v[n] = strdup(extra))) {
+		tool_argv_free(v);
+		return NULL;
 	}
 	return v;
 }
@@ -225,8 +228,8 @@ static int command(struct tool_env *env, const struct spec_tool *t, json_t *args
 		*failed = 1;
 		return buf_adds(out, reason) < 0 ? WR_ENOMEM : 0;
 	}
-	rd = folders(env->root, t->read, t->n_read);
-	wr = folders(env->root, t->write, t->n_write);
+	rd = tool_folders(env->root, t->read, t->n_read, NULL);
+	wr = tool_folders(env->root, t->write, t->n_write, NULL);
 	if (!rd || !wr) {
 		rc = err_set(err, WR_ENOMEM, "out of memory");
 		goto out;
@@ -261,10 +264,11 @@ out:
 	return rc;
 }
 
-int tool_run(struct tool_env *env, int ti, json_t *args, struct buf *out, int *truncated,
+int tool_run(struct tool_env *env, int oi, json_t *args, struct buf *out, int *truncated,
              int *failed, struct wr_err *err)
 {
-	const struct spec_tool *t = &env->flow->tools[ti];
+	const struct tool_offer *o = &env->offers[oi];
+	const struct spec_tool *t = &env->flow->tools[o->ti];
 	int rc = 0;
 
 	*truncated = *failed = 0;
@@ -274,6 +278,8 @@ int tool_run(struct tool_env *env, int ti, json_t *args, struct buf *out, int *t
 	case TOOL_WRITE_FILE: rc = write_file(env, t, args, out, failed); break;
 	case TOOL_SEARCH_SOURCE: rc = search_source(env, t, args, out, truncated, failed); break;
 	case TOOL_COMMAND: return command(env, t, args, out, truncated, failed, err);
+	case TOOL_MCP:
+		return tool_mcp_call(env, t, o->remote, args, out, truncated, failed, err);
 	default: rc = WR_EINVAL; break;
 	}
 	if (rc < 0)

@@ -21,6 +21,17 @@
 #define TOOL_OUTPUT_MAX ((size_t)16 << 10)  /* bytes of a result a model sees */
 #define TOOL_REASON_MAX 200                 /* bytes of a decision's reason */
 
+/* A function offered to the model: one per step tool, or one per tool an
+ * MCP server lists (named SERVER__TOOL). */
+struct tool_offer {
+	char *name;                  /* as the model sees it; owned */
+	int ti;                      /* the flow's tool whose envelope applies */
+	char *remote;                /* mcp: the server's name for it; owned */
+	char *description;           /* owned, or NULL */
+	char *params;                /* JSON Schema of the arguments; owned */
+	void *schema;                /* mcp: the server's inputSchema compiled, or NULL */
+};
+
 /* One step run's view of the flow's tools. */
 struct tool_env {
 	const struct spec_flow *flow;
@@ -29,21 +40,25 @@ struct tool_env {
 	char root[PATH_MAX];         /* the flow's folder, symlinks resolved */
 	void **schemas;              /* per flow tool: compiled arguments schema or NULL */
 	int *used;                   /* per flow tool: calls allowed so far in this step */
+	struct tool_offer *offers;
+	size_t n_offers, cap_offers;
 };
 
-/* Compiles the schemas of the step's tools and resolves the flow's folder.
- * WR_EIO when the folder cannot be resolved, WR_ESPEC for a schema that
- * does not compile, WR_ENOMEM. Release with tool_env_release either way. */
+/* Compiles the schemas of the step's tools, resolves the flow's folder and
+ * asks each MCP server for its tools (tools/list, in the sandbox). WR_EIO
+ * when the folder cannot be resolved, WR_ESPEC for a schema that does not
+ * compile, WR_EIO when an MCP server cannot be asked, WR_ESANDBOX,
+ * WR_ENOMEM. Release with tool_env_release either way. */
 int tool_env_init(struct tool_env *env, const struct spec_flow *flow,
                   const struct spec_step *step, struct store *st, struct wr_err *err);
 void tool_env_release(struct tool_env *env);
 
 /* Decides one request: name and args (the model's JSON text). Returns 1
- * when allowed (*ti: the flow's tool index; *args_out: the parsed
- * arguments, the caller's to json_decref; the call is counted against the
- * tool's budget), 0 when denied with the reason in reason (*ti is -1 for a
- * name the step does not offer), or WR_ENOMEM. */
-int tool_check(struct tool_env *env, const char *name, const char *args, int *ti,
+ * when allowed (*oi: the offer's index; *args_out: the parsed arguments,
+ * the caller's to json_decref; the call is counted against the tool's
+ * budget), 0 when denied with the reason in reason (*oi is -1 for a name
+ * the step does not offer), or WR_ENOMEM. */
+int tool_check(struct tool_env *env, const char *name, const char *args, int *oi,
                json_t **args_out, char *reason, size_t size);
 
 /* Executes an allowed call. out gets the result (at most TOOL_OUTPUT_MAX
@@ -51,8 +66,23 @@ int tool_check(struct tool_env *env, const char *name, const char *args, int *ti
  * sets *failed and puts why in out. Returns 0, or an error when the call
  * could not be attempted (WR_ESANDBOX when the kernel lacks a layer the
  * tool needs, WR_ENOMEM). */
-int tool_run(struct tool_env *env, int ti, json_t *args, struct buf *out, int *truncated,
+int tool_run(struct tool_env *env, int oi, json_t *args, struct buf *out, int *truncated,
              int *failed, struct wr_err *err);
+
+/* --- MCP servers over stdio (mcp.c) --- */
+
+/* Adds an offer for each tool server ti lists (filtered by its 'only'). */
+int tool_mcp_list(struct tool_env *env, int ti, struct wr_err *err);
+/* Calls tool remote of server t with args (tools/call) into out. */
+int tool_mcp_call(struct tool_env *env, const struct spec_tool *t, const char *remote,
+                  json_t *args, struct buf *out, int *truncated, int *failed,
+                  struct wr_err *err);
+/* Adds an offer (strings copied); WR_ENOMEM. schema is taken. */
+int tool_offer_add(struct tool_env *env, const char *name, int ti, const char *remote,
+                   const char *description, const char *params, void *schema);
+/* Paths of a command's or server's folders, resolved against root,
+ * NULL-ended, with extra (when not NULL) added; free with tool_argv_free. */
+char **tool_folders(const char *root, const char *const *rel, size_t n, const char *extra);
 
 /* --- paths (envelope.c) --- */
 
