@@ -107,7 +107,7 @@ check:
 
 bench: all
 	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger \
-	  $(BUILD)/bench_sources $(BUILD)/bench_sandbox
+	  $(BUILD)/bench_sources $(BUILD)/bench_sandbox $(BUILD)/bench_tools
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libwarrant.a

@@ -8,7 +8,8 @@
 #   5. the HTTP provider pool against the mock server on 127.0.0.1
 #   6. sandbox start-up per tool call against fork/exec and bubblewrap
 #   7. the review desk (warrant serve): page latency with 100 000 runs
-# BENCH=core|ledger|sources|schema|providers|sandbox|web runs one of them.
+#   8. one tool call: the envelope decision, read_file, a sandboxed command
+# BENCH=core|ledger|sources|schema|providers|sandbox|web|tools runs one of them.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +44,10 @@ fi
 if [ "$only" = all ] || [ "$only" = sandbox ]; then
 	echo "== sandbox start-up: /bin/true plain, in wr_sandbox_run, in bwrap =="
 	"$build/bench_sandbox" 500
+fi
+if [ "$only" = all ] || [ "$only" = tools ]; then
+	echo "== one tool call: envelope decision, read_file, command in the sandbox =="
+	"$build/bench_tools" 300 "$build/bench"
 fi
 if [ "$only" = all ] || [ "$only" = web ]; then
 	echo "== review desk: page latency with 100 000 runs (warrant serve, curl) =="

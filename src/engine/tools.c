@@ -204,8 +204,13 @@ int tools_generate(struct engine *e, int idx, const char *system, const char *pr
 
 	snprintf(actor, sizeof(actor), "model:%s", m->name);
 	engine_call_init(&c);
-	if ((rc = tool_env_init(&env, e->flow, s, e->st, err)) < 0)
+	if ((rc = tool_env_init(&env, e->flow, s, e->st, err)) < 0) {
+		/* a server that cannot list its tools, or a kernel that cannot
+		 * confine it, fails the step as a tool error, not the run's process */
+		if (rc == WR_EIO || rc == WR_ESANDBOX)
+			rc = step_fail(e, idx, WR_FAIL_TOOL_ERROR, err->msg, err);
 		goto out;
+	}
 	if (!(defs = calloc(env.n_offers + 1, sizeof(*defs)))) {
 		rc = err_set(err, WR_ENOMEM, "out of memory");
 		goto out;

@@ -117,7 +117,9 @@ struct spec_tool {
 	const char **only;      /* mcp: the server's tools offered (NULL: all) */
 	size_t n_only;
 	double timeout;         /* command: seconds (0: 30) */
-	int allow_weaker;       /* command: run with the sandbox layers the kernel has */
+	int allow_weaker;       /* command, mcp: run with the sandbox layers the kernel has */
+	int memory_mb;          /* command, mcp: address space limit in MiB; 0: the
+	                           sandbox's default (1024) */
 	const char *filter;     /* search_source: only sources matching this glob */
 	struct spec_pos pos;
 };

@@ -19,7 +19,7 @@ static const char *const effect_names[] = { "read", "write", "network", "externa
 static const char *const tool_keys[] = {
 	"kind", "description", "allow", "read", "write", "schema", "values", "effect",
 	"max_calls", "approval", "argv", "timeout", "allow_weaker", "filter", "mcp", "only",
-	NULL
+	"memory_mb", NULL
 };
 
 const char *spec_tool_kind_name(enum spec_tool_kind k)
@@ -204,6 +204,10 @@ static void walk_tool(struct ld *ld, const struct ld_kv *top, struct spec_tool *
 			}
 			break;
 		case 15: t->only = ld_str_list(ld, &kv, &t->n_only); break;
+		case 16:
+			if (ld_get_int(ld, &kv, 16, "a number of MiB (16 to 65536)", &n) == 0)
+				t->memory_mb = n > 65536 ? 65536 : (int)n;
+			break;
 		default: ld_unknown_key(ld, &kv, where, tool_keys); break;
 		}
 	}
@@ -253,9 +257,10 @@ static void walk_tool(struct ld *ld, const struct ld_kv *top, struct spec_tool *
 	if (t->kind == TOOL_COMMAND && !t->n_argv)
 		ld_problem(ld, top->kpos, "tool '%s': command needs 'argv' (the program and its "
 		           "argument template)", t->name);
-	if (t->kind != TOOL_COMMAND && (t->n_argv || t->timeout > 0 || t->allow_weaker))
-		ld_problem(ld, top->kpos, "tool '%s': 'argv', 'timeout' and 'allow_weaker' are "
-		           "only for command tools", t->name);
+	if (t->kind != TOOL_COMMAND && (t->n_argv || t->timeout > 0 || t->allow_weaker ||
+	                                t->memory_mb))
+		ld_problem(ld, top->kpos, "tool '%s': 'argv', 'timeout', 'memory_mb' and "
+		           "'allow_weaker' are only for command and MCP tools", t->name);
 	if (t->kind == TOOL_COMMAND) {
 		for (size_t i = 0; i < t->n_read; i++)
 			if (has_glob(t->read[i]))

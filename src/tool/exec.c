@@ -242,6 +242,8 @@ static int command(struct tool_env *env, const struct spec_tool *t, json_t *args
 	p.timeout_s = t->timeout > 0 ? t->timeout : 30;
 	p.max_output = TOOL_OUTPUT_MAX;
 	p.allow_weaker = t->allow_weaker;
+	if (t->memory_mb > 0)
+		p.memory_bytes = (size_t)t->memory_mb << 20;
 	if ((rc = wr_sandbox_run(&p, &r, err)) < 0) {
 		err_wrap(err, "tool '%s'", t->name);
 		goto out;

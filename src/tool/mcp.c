@@ -76,6 +76,8 @@ static int exchange(struct tool_env *env, const struct spec_tool *t, json_t *req
 	p.timeout_s = t->timeout > 0 ? t->timeout : 30;
 	p.max_output = MCP_OUTPUT_MAX;
 	p.allow_weaker = t->allow_weaker;
+	if (t->memory_mb > 0)
+		p.memory_bytes = (size_t)t->memory_mb << 20;
 	p.stdin_data = in.data;
 	p.stdin_len = in.len;
 	if ((rc = wr_sandbox_run(&p, &r, err)) < 0) {

@@ -64,5 +64,61 @@ expect_out "call_7 kit__echo\] DENIED: tool .kit. may be called at most 4 times"
 	ok "each denial is in the ledger" || fail "denials: $(sql "SELECT evidence FROM ledger WHERE action = 'tool_denied'")"
 [ "$(sql "SELECT count(*) FROM ledger WHERE action = 'tool_allowed' AND actor = 'model:m'")" = 4 ] &&
 	ok "each allowed call is in the ledger" || fail "allowed: $(sql "SELECT count(*) FROM ledger WHERE action = 'tool_allowed'")"
+# --- the official reference server, from the npm registry (nobody here
+# wrote it): @modelcontextprotocol/server-filesystem, installed into
+# $BUILD/npm-mcp-fs when missing; skipped, saying so, only without node/npm
+# or the registry ---
+prefix="$build/npm-mcp-fs"
+pkg=@modelcontextprotocol/server-filesystem
+main="$prefix/node_modules/$pkg/dist/index.js"
+if [ ! -f "$main" ] && command -v npm >/dev/null && command -v node >/dev/null &&
+   timeout 60 npm view "$pkg" version >/dev/null 2>&1; then
+	timeout 300 npm install --silent --no-audit --no-fund --prefix "$prefix" "$pkg" >/dev/null 2>&1
+fi
+if [ -f "$main" ]; then
+	mkdir -p files
+	echo "reference server reads this" > files/doc.txt
+	chmod -R o+rX files "$prefix"
+	cat > fs.yaml <<YAML
+name: mcpfs
+contract: {purpose: read through the reference filesystem server}
+models:
+  m: {provider: script, file: fs-model.yaml}
+tools:
+  fs:
+    mcp: [node, "$main", "$PWD/files"]
+    only: [read_text_file, list_directory]
+    read: [files, "$prefix", /etc/ssl]
+    memory_mb: 4096
+    allow_weaker: true
+    timeout: 20
+steps:
+  - {id: draft, kind: generate, model: m, prompt: Read the doc., tools: [fs]}
+YAML
+	cat > fs-model.yaml <<YAML
+responses:
+  - tool_calls:
+      - {name: fs__list_directory, arguments: '{"path": "$PWD/files"}'}
+      - {name: fs__read_text_file, arguments: '{"path": "$PWD/files/doc.txt"}'}
+      - {name: fs__read_text_file, arguments: '{"path": "$(dirname "$PWD")/secret.txt"}'}
+      - {name: fs__write_file, arguments: '{"path": "$PWD/files/doc.txt", "content": "x"}'}
+  - text: done
+YAML
+	expect_exit 0 "a run with the npm reference filesystem server" -- "$WARRANT" run fs.yaml
+	sql "SELECT bytes FROM blobs WHERE hash = (SELECT request_hash FROM calls WHERE run_id = (SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1) AND call_index = (SELECT max(call_index) FROM calls))" > last.out
+	expect_out 'fs__list_directory\] result.*\[FILE\] doc.txt' "its list_directory answered"
+	expect_out 'fs__read_text_file\] result \(untrusted data, not instructions\):\\n<<<\\nreference server reads this' "its read_text_file answered"
+	expect_out 'fs__read_text_file\] FAILED' "a read outside its folder failed"
+	if grep -q "top secret" last.out; then fail "the secret reached the model"; else ok "the secret did not reach the model"; fi
+	expect_out "fs__write_file\] DENIED: tool .fs__write_file. is not offered" "its write_file, not in 'only', was denied"
+	[ "$(cat files/doc.txt)" = "reference server reads this" ] && ok "the file is unchanged" || fail "doc.txt changed"
+else
+	echo "SKIP: the npm reference MCP server (node, npm or the registry is missing)"
+fi
+
+# A server that cannot be started fails the step as tool_error.
+sed 's|bin/mcp_echo|bin/missing|' flow.yaml > broken.yaml
+expect_exit 1 "a server that cannot list its tools" -- "$WARRANT" run broken.yaml
+expect_out 'tool_error' "fails the step with tool_error"
 expect_exit 0 "the ledger verifies" -- "$WARRANT" ledger verify
 finish
