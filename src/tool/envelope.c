@@ -181,10 +181,10 @@ int tool_path_allowed(const char *root, const char *const *globs, const char *ar
 		return 0;
 	}
 	if (!for_write) {
-		if (!realpath(joined, out) || strlen(out) >= size) {
-			snprintf(reason, rsize, "path '%.80s' does not exist or cannot be resolved", arg);
-			return 0;
-		}
+		/* one answer for "missing" and "outside", so denials tell a model
+		 * nothing about what exists beyond its envelope */
+		if (!realpath(joined, out) || strlen(out) >= size)
+			goto outside;
 	} else {
 		slash = strrchr(joined, '/');
 		base = slash + 1;
@@ -194,20 +194,17 @@ int tool_path_allowed(const char *root, const char *const *globs, const char *ar
 			return 0;
 		}
 		if (!realpath(joined[0] ? joined : "/", dir) ||
-		    snprintf(out, size, "%s/%s", strcmp(dir, "/") ? dir : "", base) >= (int)size) {
-			snprintf(reason, rsize, "the folder of '%.80s' does not exist or cannot be "
-			         "resolved", arg);
-			return 0;
-		}
-		if (lstat(out, &sb) == 0 && S_ISLNK(sb.st_mode)) {
-			snprintf(reason, rsize, "path '%.80s' is a symbolic link; tools never write "
-			         "through links", arg);
-			return 0;
-		}
+		    snprintf(out, size, "%s/%s", strcmp(dir, "/") ? dir : "", base) >= (int)size)
+			goto outside;
 	}
 	for (size_t i = 0; globs && globs[i]; i++) {
 		if (!glob_match(root, globs[i], out))
 			continue;
+		if (for_write && lstat(out, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+			snprintf(reason, rsize, "path '%.80s' is a symbolic link; tools never write "
+			         "through links", arg);
+			return 0;
+		}
 		/* A second name for a file outside (a hard link) is not beneath
 		 * anything: refuse regular files with more than one link. */
 		if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink > 1) {
@@ -216,8 +213,13 @@ int tool_path_allowed(const char *root, const char *const *globs, const char *ar
 		}
 		return 1;
 	}
-	snprintf(reason, rsize, "path '%.80s' resolves outside the tool's %s paths", arg,
-	         for_write ? "write" : "read");
+outside:
+	if (for_write)
+		snprintf(reason, rsize, "path '%.80s' is not beneath the tool's write paths (or "
+		         "its folder does not exist)", arg);
+	else
+		snprintf(reason, rsize, "path '%.80s' is not an existing file or folder beneath "
+		         "the tool's read paths", arg);
 	return 0;
 }
 

@@ -96,14 +96,14 @@ denied() {  # REASON-REGEX DESCRIPTION: a tool_denied entry with that reason
 	if sql "SELECT evidence FROM ledger WHERE action = 'tool_denied'" | grep -Eq -- "$1"; then
 		ok "denied: $2"; else fail "no denial for $2"; fi
 }
-denied '"reason":"path .notes/\.\./\.\./secret\.txt. resolves outside the tool.s read paths"' "path traversal with .."
-denied '"reason":"path .\.\./secret\.txt. resolves outside' "a relative path out of the folder"
-denied '"reason":"path .notes/link. resolves outside' "a symlink out"
+denied '"reason":"path .notes/\.\./\.\./secret\.txt. is not an existing file or folder beneath the tool.s read paths"' "path traversal with .."
+denied '"reason":"path .\.\./secret\.txt. is not an existing file' "a relative path out of the folder"
+denied '"reason":"path .notes/link. is not an existing file' "a symlink out"
 [ -e notes/hard ] && denied '"reason":"path .notes/hard. has other hard links' "a hard link out"
-denied '"reason":"path ./etc/passwd. resolves outside' "an absolute path"
-denied '"reason":"path ./proc/self/root/etc/passwd. resolves outside' "a /proc magic link"
+denied '"reason":"path ./etc/passwd. is not an existing file' "an absolute path"
+denied '"reason":"path ./proc/self/root/etc/passwd. is not an existing file' "a /proc magic link"
 denied "u0000 is not allowed" "a path with a NUL byte"
-denied '"reason":"path .notes/a\.txt. resolves outside the tool.s write paths' "a write where only read is allowed"
+denied '"reason":"path .notes/a\.txt. is not beneath the tool.s write paths' "a write where only read is allowed"
 denied '"reason":"path .out/evil\.txt. is a symbolic link' "a write through a symlink"
 denied '"reason":"tool .save. may be called at most 1 times in a step"' "a second call over the budget"
 denied '"reason":"tool .forbidden. is denied by the workflow' "a denied tool"
@@ -182,7 +182,7 @@ expect_exit 0 "a model that obeys a planted source stays inside its envelope" --
 run=$(sql "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
 [ "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$run' AND action = 'tool_allowed' AND evidence LIKE '%\"tool\":\"search\"%'")" = 1 ] &&
 	ok "search_source ran over the index" || fail "no search entry"
-[ "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$run' AND action = 'tool_denied' AND evidence LIKE '%secret.txt%outside the tool%write paths%'")" -ge 1 ] &&
+[ "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$run' AND action = 'tool_denied' AND evidence LIKE '%secret.txt%is not beneath the tool%write paths%'")" -ge 1 ] &&
 	ok "the effect the source asked for was denied" || fail "no denial of the planted request"
 cmp -s ../secret.txt ../secret.before && ok "the secret is still untouched" || fail "secret changed"
 
