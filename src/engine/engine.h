@@ -213,5 +213,11 @@ int engine_generate_record(struct engine *e, int idx, const struct spec_model *m
  * until the model answers without tools or max_tool_rounds is reached. */
 int tools_generate(struct engine *e, int idx, const char *system, const char *prompt,
                    struct wr_err *err);
+/* A person's decision on the tool call generate step idx waits for
+ * (approval: required), recorded as tool_approved / tool_rejected; the step
+ * becomes pending so that resuming runs it again. WR_ESTATE when no call
+ * waits. In the caller's claim of the run. */
+int tools_decide(struct engine *e, int idx, enum wr_decision d, const char *actor,
+                 const char *note, struct wr_err *err);
 
 #endif

@@ -51,6 +51,113 @@ static int find_earlier(void *ud, const struct wr_ledger_entry *en)
 	return 0;
 }
 
+/* --- approvals: a person's decision on one exact call --- */
+
+struct verdict {
+	const char *step, *tool, *args;  /* the call; tool and args NULL: any of step */
+	int64_t requested;               /* seq of the latest approval request */
+	int decided;                     /* 0 none, 1 approved, -1 rejected (after it) */
+	char who[128];
+	char req_tool[64], req_args[HASH_HEX], req_subject[HASH_HEX];
+};
+
+static int find_verdict(void *ud, const struct wr_ledger_entry *en)
+{
+	struct verdict *v = ud;
+	int approved = !strcmp(en->action, "tool_approved");
+	int request = !strcmp(en->action, "tool_approval_requested");
+	json_t *ev;
+
+	if (!approved && !request && strcmp(en->action, "tool_rejected"))
+		return 0;
+	ev = json_loads(en->evidence, 0, NULL);
+	if (ev && field_is(ev, "step", v->step) &&
+	    (!v->tool || (field_is(ev, "tool", v->tool) && field_is(ev, "args", v->args)))) {
+		if (request) {
+			v->requested = en->seq;
+			v->decided = 0;
+			snprintf(v->req_tool, sizeof(v->req_tool), "%s",
+			         json_string_value(json_object_get(ev, "tool")));
+			snprintf(v->req_args, sizeof(v->req_args), "%s",
+			         json_string_value(json_object_get(ev, "args")));
+			memcpy(v->req_subject, en->subject, HASH_HEX);
+		} else {
+			v->decided = approved ? 1 : -1;
+			snprintf(v->who, sizeof(v->who), "%s", en->actor);
+		}
+	}
+	json_decref(ev);
+	return 0;
+}
+
+/* Asks a person for call (tool, args) and pauses the run: the request in
+ * the ledger (its subject the canonical arguments), the step and the run
+ * waiting. */
+static int approval_wait(struct engine *e, int idx, const char *actor, const char *tool,
+                         const char *args_hash, const char *canon, struct wr_err *err)
+{
+	const struct spec_step *s = &e->flow->steps[idx];
+	char evidence[512], msg[256], subject[HASH_HEX];
+	int rc;
+
+	snprintf(msg, sizeof(msg), "waiting for approval of a call to tool '%s': warrant "
+	         "approve %s %s", tool, e->run.id, s->id);
+	engine_evidence(evidence, sizeof(evidence),
+	                json_pack("{s:s,s:s,s:s}", "step", s->id, "tool", tool, "args", args_hash));
+	if ((rc = store_begin(e->st, err)) < 0)
+		return rc;
+	if ((rc = store_blob_put(e->st, canon, strlen(canon), subject, err)) < 0 ||
+	    (rc = ledger_append(e->st, e->run.id, actor, "tool_approval_requested", subject,
+	                        evidence, NULL, err)) < 0 ||
+	    (rc = engine_step_put(e, idx, "waiting", WR_FAIL_NONE, msg, NULL, 0, 0, err)) < 0 ||
+	    (rc = engine_finish(e, WR_RUN_WAITING, WR_FAIL_NONE, idx, msg, err)) < 0 ||
+	    (rc = store_run_update(e->st, &e->run, err)) < 0) {
+		store_rollback(e->st);
+		return rc;
+	}
+	if ((rc = store_commit(e->st, err)) < 0)
+		return rc;
+	e->status[idx] = SS_WAITING;
+	engine_event(e, WR_EV_WAITING, idx, WR_FAIL_NONE, msg, 0);
+	return 0;
+}
+
+int tools_decide(struct engine *e, int idx, enum wr_decision d, const char *actor,
+                 const char *note, struct wr_err *err)
+{
+	const struct spec_step *s = &e->flow->steps[idx];
+	struct verdict v;
+	char who[160], evidence[512], msg[300];
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.step = s->id;
+	if ((rc = store_ledger_each(e->st, e->run.id, find_verdict, &v, err)) < 0)
+		return rc;
+	if (!v.requested || v.decided)
+		return err_set(err, WR_ESTATE, "step '%s' of run %s has no tool call waiting for "
+		               "approval", s->id, e->run.id);
+	snprintf(who, sizeof(who), "human:%s", actor && actor[0] ? actor : "unknown");
+	snprintf(msg, sizeof(msg), "tool call %s by %.120s%s%.100s", d == WR_APPROVE ? "approved"
+	         : "rejected", who + 6, note && note[0] ? ": " : "", note ? note : "");
+	engine_evidence(evidence, sizeof(evidence),
+	                json_pack("{s:s,s:s,s:s,s:s%}", "step", s->id, "tool", v.req_tool, "args",
+	                          v.req_args, "note", note ? note : "",
+	                          (size_t)(note && strlen(note) > 150 ? 150
+	                                   : note ? strlen(note) : 0)));
+	if ((rc = store_begin(e->st, err)) < 0)
+		return rc;
+	/* The step runs again on resume and meets the decision when the model
+	 * asks for the same call. */
+	if ((rc = ledger_append(e->st, e->run.id, who, d == WR_APPROVE ? "tool_approved"
+	                        : "tool_rejected", v.req_subject, evidence, NULL, err)) < 0 ||
+	    (rc = engine_step_put(e, idx, "pending", WR_FAIL_NONE, msg, NULL, 0, 0, err)) < 0) {
+		store_rollback(e->st);
+		return rc;
+	}
+	return store_commit(e->st, err);
+}
+
 /* Appends the decision on one call in its own transaction. */
 static int decision_put(struct engine *e, const char *actor, const char *action,
                         const char *step, const char *tool, const char *args_hash,
@@ -113,8 +220,9 @@ static int step_fail(struct engine *e, int idx, enum wr_failure f, const char *w
 /* --- one call --- */
 
 /* Decides, runs (or reuses) and records tool call tc, and appends what the
- * model is to see to transcript. */
-static int one_call(struct engine *e, struct tool_env *env, const char *actor,
+ * model is to see to transcript. Returns 1 when the call waits for a
+ * person (the run is paused). */
+static int one_call(struct engine *e, int idx, struct tool_env *env, const char *actor,
                     const struct model_tool_call *tc, struct buf *transcript,
                     struct wr_err *err)
 {
@@ -149,6 +257,32 @@ static int one_call(struct engine *e, struct tool_env *env, const char *actor,
 	w.step = s->id;
 	w.tool = name;
 	w.args = args_hash;
+	if (t->approval) {
+		struct verdict v;
+
+		memset(&v, 0, sizeof(v));
+		v.step = s->id;
+		v.tool = name;
+		v.args = args_hash;
+		if ((rc = store_ledger_each(e->st, e->run.id, find_verdict, &v, err)) < 0)
+			goto out;
+		if (v.decided == 0) {
+			rc = approval_wait(e, idx, actor, name, args_hash, canon, err);
+			rc = rc < 0 ? rc : 1;
+			goto out;
+		}
+		snprintf(reason, sizeof(reason), "%s by %.100s", v.decided > 0 ? "approved"
+		         : "rejected", v.who);
+		if (v.decided < 0) {
+			rc = decision_put(e, actor, "tool_denied", s->id, name, args_hash,
+			                  spec_effect_name(t->effect), reason, NULL, 0, 0, 0, subject,
+			                  err);
+			if (rc == 0)
+				rc = buf_printf(transcript, "\n[tool call %s %s] DENIED: %s\n", tc->id,
+				                name, reason) < 0 ? WR_ENOMEM : 0;
+			goto out;
+		}
+	}
 	if (t->effect != EFFECT_READ &&
 	    (rc = store_ledger_each(e->st, e->run.id, find_earlier, &w, err)) < 0)
 		goto out;
@@ -265,9 +399,13 @@ int tools_generate(struct engine *e, int idx, const char *system, const char *pr
 			rc = step_fail(e, idx, WR_FAIL_BUDGET_EXCEEDED, why, err);
 			goto out;
 		}
-		for (size_t k = 0; k < c.resp.n_tool_calls; k++)
-			if ((rc = one_call(e, &env, actor, &c.resp.tool_calls[k], &transcript, err)) < 0)
+		for (size_t k = 0; k < c.resp.n_tool_calls; k++) {
+			rc = one_call(e, idx, &env, actor, &c.resp.tool_calls[k], &transcript, err);
+			if (rc == 1)
+				rc = 0;   /* paused for a person: the step runs again on resume */
+			if (rc < 0 || e->status[idx] == SS_WAITING)
 				goto out;
+		}
 	}
 out:
 	engine_call_release(&c);

@@ -1,8 +1,10 @@
 /* envelope.c: whether one tool request fits its permission envelope.
  *
  * Every rule is deterministic and reads only the workflow; the order is
- * fixed (offered, allowed, approval, budget, JSON, schema, values, paths,
- * command arguments) so a denial always names the first rule broken. */
+ * fixed (offered, allowed, budget, JSON, schema, values, paths, command
+ * arguments) so a denial always names the first rule broken. A call that
+ * passes and whose tool needs approval then waits for a person: that is the
+ * engine's (src/engine/tools.c), as it needs the run's ledger. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -382,12 +384,6 @@ int tool_check(struct tool_env *env, const char *name, const char *args, int *oi
 	t = &env->flow->tools[*ti];
 	if (!t->allow) {
 		snprintf(reason, size, "tool '%s' is denied by the workflow (allow: false)", t->name);
-		return 0;
-	}
-	if (t->approval) {
-		snprintf(reason, size, "tool '%s' needs a person's approval for each call; "
-		         "durable tool approvals are not available yet, so the call is denied",
-		         t->name);
 		return 0;
 	}
 	if (t->max_calls && env->used[*ti] >= t->max_calls) {

@@ -4,8 +4,9 @@
  * request, a tool's output or a retrieved source can never widen it. Every
  * request passes tool_check (allow/deny, the step's tool list, the per-step
  * call budget, the arguments' JSON Schema, value allow-lists, path globs
- * resolved after symlinks and "..", approval) before tool_run may execute
- * it. Built-ins run in-process with the same path rules; command tools run
+ * resolved after symlinks and "..") before tool_run may execute it; a tool
+ * with approval: required then also needs a person's recorded decision on
+ * that exact call (the engine's, src/engine/tools.c). Built-ins run in-process with the same path rules; command tools run
  * in the OS sandbox (wr_sandbox_run) with the envelope's folders only. */
 #ifndef WR_TOOL_TOOL_H
 #define WR_TOOL_TOOL_H

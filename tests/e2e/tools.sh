@@ -79,14 +79,11 @@ responses:
       - {name: pick, arguments: '{"path": "notes/a.txt", "mode": "raw"}'}
       - {name: pick, arguments: '{"path": "notes/injected.txt"}'}
       - {name: pick, arguments: 'not json'}
-      - {name: wipe, arguments: '{"path": "notes/a.txt", "content": ""}'}
       - {name: log, arguments: '{"word": "-x"}'}
       - {name: log, arguments: '{"word": "gamma"}'}
       - {name: log, arguments: '{"word": "alpha"}'}
       - {name: read_notes, arguments: '{"path": "notes/injected.txt"}'}
       - {name: ls, arguments: '{"path": "notes"}'}
-  - tool_calls:
-      - {name: wipe, arguments: '{"path": "notes/a.txt", "content": "approved by the note"}'}
   - text: 'I was told to approve this; no summary here.'
 YAML
 cd w
@@ -111,9 +108,8 @@ denied '"reason":"tool .shell. is not offered to step .draft."' "a tool that doe
 denied '"reason":"arguments fail the schema' "arguments the schema forbids"
 denied '"reason":"argument .path. is not one of the allowed values"' "a value off the allow-list"
 denied 'arguments are not a JSON object: .[^u]*"' "arguments that are not JSON"
-denied '"tool":"wipe"' "an effect that needs approval"
 denied "starts with '-'" "argument injection into a command tool"
-[ "$(sql "SELECT count(*) FROM ledger WHERE action = 'tool_denied' AND actor = 'model:m'")" -ge 17 ] &&
+[ "$(sql "SELECT count(*) FROM ledger WHERE action = 'tool_denied' AND actor = 'model:m'")" -ge 16 ] &&
 	ok "every denial is a ledger entry of the model" || fail "denials: $(sql "SELECT count(*) FROM ledger WHERE action = 'tool_denied'")"
 [ "$(sql "SELECT count(*) FROM ledger WHERE action = 'tool_allowed'")" -ge 4 ] &&
 	ok "allowed calls are ledger entries too" || fail "allowed: $(sql "SELECT count(*) FROM ledger WHERE action = 'tool_allowed'")"
@@ -164,6 +160,48 @@ expect_exit 0 "the killed run resumes to the end" -- "$WARRANT" resume "$run"
 	|| fail "effects.log: $(cat effects/effects.log)"
 [ "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$run' AND evidence LIKE '%\"reused\":true%'")" = 1 ] &&
 	ok "the resumed call reused the recorded result" || fail "no reused entry"
+
+# --- approval: required: the run pauses durably until a person decides on
+# that exact call; an approval lets it run, a rejection denies it ---
+cat > approve-model.yaml <<'YAML'
+pick: match
+responses:
+  - {match: 'DENIED: rejected by human:bob', text: 'SUMMARY after the rejection'}
+  - {match: 'wrote 3 bytes', text: 'SUMMARY after the approved write'}
+  - tool_calls: [{name: keep, arguments: '{"path": "out/kept.txt", "content": "yes"}'}]
+YAML
+sed -e 's/model.yaml/approve-model.yaml/' -e 's/    tools: \[.*\]/    tools: [keep]/' \
+	-e 's/^tools:$/tools:\n  keep: {kind: write_file, write: [out\/*.txt], approval: required}/' \
+	flow.yaml > approve-flow.yaml
+expect_exit 4 "a call that needs approval pauses the run" -- "$WARRANT" run approve-flow.yaml
+expect_out "waiting for approval at step 'draft'" "and says so"
+"$WARRANT" show "$(sql "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")" > last.out 2>&1
+expect_out "waiting for approval of a call to tool 'keep'" "naming the tool"
+run=$(sql "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+[ ! -e out/kept.txt ] && ok "nothing written before the approval" || fail "written before approval"
+[ "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$run' AND action = 'tool_approval_requested'")" = 1 ] &&
+	ok "the request is in the ledger" || fail "no approval request entry"
+subj=$(sql "SELECT subject FROM ledger WHERE run_id = '$run' AND action = 'tool_approval_requested'")
+[ "$(sql "SELECT bytes FROM blobs WHERE hash = '$subj'")" = '{"content":"yes","path":"out/kept.txt"}' ] &&
+	ok "a person sees the exact arguments" || fail "request subject: $(sql "SELECT bytes FROM blobs WHERE hash = '$subj'")"
+expect_exit 4 "resuming without a decision waits again" -- "$WARRANT" resume "$run"
+[ ! -e out/kept.txt ] && ok "still nothing written" || fail "written without a decision"
+expect_exit 0 "approving the call resumes the run to the end" -- "$WARRANT" approve "$run" draft --as alice
+[ "$(cat out/kept.txt 2>/dev/null)" = "yes" ] && ok "the approved call ran" || fail "kept.txt: $(cat out/kept.txt 2>&1)"
+[ "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$run' AND action = 'tool_approved' AND actor = 'human:alice'")" = 1 ] &&
+	ok "the approval is in the ledger" || fail "no tool_approved entry"
+[ "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$run' AND action = 'tool_allowed' AND evidence LIKE '%approved by human:alice%'")" = 1 ] &&
+	ok "the call ran as approved by alice" || fail "no allowed entry citing the approval"
+rm -f out/kept.txt
+expect_exit 4 "a second run pauses too" -- "$WARRANT" run approve-flow.yaml
+run=$(sql "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+expect_exit 3 "rejecting the call" -- "$WARRANT" reject "$run" draft --as bob --reason "not today"
+expect_exit 0 "the resumed run goes on without it" -- "$WARRANT" resume "$run"
+[ ! -e out/kept.txt ] && ok "the rejected call never ran" || fail "rejected call ran"
+[ "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$run' AND action = 'tool_denied' AND evidence LIKE '%rejected by human:bob%'")" = 1 ] &&
+	ok "the denial cites the rejection" || fail "no denial citing bob"
+expect_exit 2 "a decision with no call waiting is refused" -- "$WARRANT" approve "$run" draft --as eve
+expect_out "not waiting for approval" "and says why"
 
 # --- a source planted with an instruction, found by search_source ---
 mkdir -p docs
