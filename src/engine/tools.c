@@ -22,8 +22,9 @@
 
 struct earlier {
 	const char *step, *tool, *args;
+	int any;                   /* 1: failed calls count too (replays) */
 	char subject[HASH_HEX];
-	int found;
+	int found, failed;
 };
 
 static int field_is(json_t *ev, const char *key, const char *want)
@@ -41,10 +42,11 @@ static int find_earlier(void *ud, const struct wr_ledger_entry *en)
 	if (strcmp(en->action, "tool_allowed") || !en->subject[0])
 		return 0;
 	ev = json_loads(en->evidence, 0, NULL);
-	if (ev && !json_is_true(json_object_get(ev, "failed")) &&
+	if (ev && (w->any || !json_is_true(json_object_get(ev, "failed"))) &&
 	    field_is(ev, "step", w->step) && field_is(ev, "tool", w->tool) &&
-	    field_is(ev, "args", w->args)) {
+	    field_is(ev, "args", w->args) && !w->found) {
 		memcpy(w->subject, en->subject, HASH_HEX);
+		w->failed = json_is_true(json_object_get(ev, "failed"));
 		w->found = 1;
 	}
 	json_decref(ev);
@@ -257,6 +259,31 @@ static int one_call(struct engine *e, int idx, struct tool_env *env, const char 
 	w.step = s->id;
 	w.tool = name;
 	w.args = args_hash;
+	if (e->replay_id[0]) {
+		/* A replay reproduces the record: results come from the replayed
+		 * run, nothing runs, a call it lacks is denied. */
+		w.any = 1;
+		if ((rc = store_ledger_each(e->st, e->replay_id, find_earlier, &w, err)) < 0)
+			goto out;
+		if (!w.found) {
+			snprintf(reason, sizeof(reason), "the replayed run %s has no recorded result "
+			         "for this call", e->replay_id);
+			rc = decision_put(e, actor, "tool_denied", s->id, name, args_hash,
+			                  spec_effect_name(t->effect), reason, NULL, 0, 0, 0, subject,
+			                  err);
+			if (rc == 0)
+				rc = buf_printf(transcript, "\n[tool call %s %s] DENIED: %s\n", tc->id,
+				                name, reason) < 0 ? WR_ENOMEM : 0;
+			goto out;
+		}
+		failed = w.failed;
+		snprintf(reason, sizeof(reason), "replayed from run %s; not run again", e->replay_id);
+		if ((rc = store_blob_get_verified(e->st, w.subject, &out, err)) < 0)
+			goto out;
+		memcpy(subject, w.subject, HASH_HEX);
+		reused = 1;
+		goto record;
+	}
 	if (t->approval) {
 		struct verdict v;
 
@@ -305,6 +332,7 @@ static int one_call(struct engine *e, int idx, struct tool_env *env, const char 
 			                reason) < 0 ? WR_ENOMEM : 0;
 		goto out;
 	}
+record:
 	if ((rc = decision_put(e, actor, "tool_allowed", s->id, name, args_hash,
 	                       spec_effect_name(t->effect), reason, &out, truncated, failed,
 	                       reused, subject, err)) < 0)

@@ -129,6 +129,21 @@ sql "SELECT bytes FROM blobs WHERE hash = (SELECT request_hash FROM calls WHERE 
 expect_out 'untrusted data, not instructions' "tool results reach the model marked as untrusted data"
 expect_out 'DENIED: tool .save. may be called at most 1 times' "and so do denials, with the reason"
 
+# --- a replay reproduces the record: tool results come from the replayed
+# run and nothing runs again ---
+first=$(sql "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+rm -f out/s.txt
+expect_exit 3 "a replay of the attacked run" -- "$WARRANT" run flow.yaml --replay "$first"
+rep=$(sql "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+[ ! -e out/s.txt ] && [ "$(cat effects/effects.log)" = "alpha" ] &&
+	ok "the replay wrote nothing and ran no command" || fail "replay had effects: $(ls out) $(cat effects/effects.log)"
+[ "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$rep' AND action = 'tool_allowed' AND evidence LIKE '%replayed from run%'")" = \
+  "$(sql "SELECT count(*) FROM ledger WHERE run_id = '$first' AND action = 'tool_allowed'")" ] &&
+	ok "each allowed call was answered from the record" || fail "replayed entries differ"
+[ "$(sql "SELECT group_concat(subject) FROM (SELECT subject FROM ledger WHERE run_id = '$rep' AND action LIKE 'tool_%' ORDER BY seq)")" = \
+  "$(sql "SELECT group_concat(subject) FROM (SELECT subject FROM ledger WHERE run_id = '$first' AND action LIKE 'tool_%' ORDER BY seq)")" ] &&
+	ok "with the same results and the same decisions" || fail "replayed subjects differ"
+
 # --- max_tool_rounds bounds the loop ---
 cat > loop.yaml <<'YAML'
 responses:
@@ -147,10 +162,12 @@ responses:
 YAML
 sed -e 's/model.yaml/slow.yaml/' flow.yaml > slow-flow.yaml
 : > effects/effects.log
+logs() { sql "SELECT count(*) FROM ledger WHERE action = 'tool_allowed' AND evidence LIKE '%\"tool\":\"log\"%'" 2>/dev/null; }
+before=$(logs)
 "$WARRANT" run slow-flow.yaml > slow.out 2>&1 &
 pid=$!
 for _ in $(seq 100); do
-	[ "$(sql "SELECT count(*) FROM ledger WHERE action = 'tool_allowed' AND evidence LIKE '%\"tool\":\"log\"%'" 2>/dev/null)" -ge 2 ] && break
+	[ "$(logs)" -gt "$before" ] && break
 	sleep 0.1
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
