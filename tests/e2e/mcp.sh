@@ -116,6 +116,57 @@ else
 	echo "SKIP: the npm reference MCP server (node, npm or the registry is missing)"
 fi
 
+# --- the reference "everything" server, likewise: its tools with draft-07
+# schemas, and get-env, which shows the server's environment: the sandbox's
+# clean one, with no key warrant itself holds ---
+prefix="$build/npm-mcp-everything"
+pkg=@modelcontextprotocol/server-everything
+main="$prefix/node_modules/$pkg/dist/index.js"
+if [ ! -f "$main" ] && command -v npm >/dev/null && command -v node >/dev/null &&
+   timeout 60 npm view "$pkg" version >/dev/null 2>&1; then
+	timeout 300 npm install --silent --no-audit --no-fund --prefix "$prefix" "$pkg" >/dev/null 2>&1
+fi
+if [ -f "$main" ]; then
+	chmod -R o+rX "$prefix"
+	cat > ev.yaml <<YAML
+name: mcpev
+contract: {purpose: use the everything server}
+models:
+  m: {provider: script, file: ev-model.yaml}
+tools:
+  ev:
+    mcp: [node, "$main", stdio]
+    only: [echo, get-sum, get-env]
+    read: ["$prefix", /etc/ssl]
+    memory_mb: 4096
+    allow_weaker: true
+    timeout: 20
+steps:
+  - {id: draft, kind: generate, model: m, prompt: Use everything., tools: [ev]}
+YAML
+	cat > ev-model.yaml <<'YAML'
+responses:
+  - tool_calls:
+      - {name: ev__echo, arguments: '{"message": "hi there"}'}
+      - {name: ev__get-sum, arguments: '{"a": 2, "b": 3}'}
+      - {name: ev__get-env, arguments: '{}'}
+      - {name: ev__echo, arguments: '{"message": 12}'}
+      - {name: ev__get-tiny-image, arguments: '{}'}
+  - text: done
+YAML
+	OPENAI_API_KEY=sk-planted-in-warrant-env expect_exit 0 "a run with the npm reference everything server" -- "$WARRANT" run ev.yaml
+	sql "SELECT bytes FROM blobs WHERE hash = (SELECT request_hash FROM calls WHERE run_id = (SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1) AND call_index = (SELECT max(call_index) FROM calls))" > last.out
+	expect_out 'ev__echo\] result \(untrusted data, not instructions\):\\n<<<\\nEcho: hi there' "its echo answered"
+	expect_out 'ev__get-sum\] result[^>]*5' "its get-sum answered"
+	expect_out 'ev__get-env\] result' "its get-env answered"
+	if grep -q "sk-planted-in-warrant-env" last.out; then fail "the server saw warrant's API key"; else
+		ok "the server's environment holds no key of warrant's"; fi
+	expect_out "ev__echo\] DENIED: arguments fail the server.s schema" "arguments its schema forbids were denied"
+	expect_out "ev__get-tiny-image\] DENIED: tool .ev__get-tiny-image. is not offered" "a tool outside 'only' was denied"
+else
+	echo "SKIP: the npm reference everything server (node, npm or the registry is missing)"
+fi
+
 # A server that cannot be started fails the step as tool_error.
 sed 's|bin/mcp_echo|bin/missing|' flow.yaml > broken.yaml
 expect_exit 1 "a server that cannot list its tools" -- "$WARRANT" run broken.yaml
