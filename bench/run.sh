@@ -9,7 +9,8 @@
 #   6. sandbox start-up per tool call against fork/exec and bubblewrap
 #   7. the review desk (warrant serve): page latency with 100 000 runs
 #   8. spans: wr_trace_each over a 10 000-step run, and its run page
-# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans runs one of them.
+#   9. one tool call: the envelope decision, read_file, a sandboxed command
+# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools runs one of them.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,10 @@ fi
 if [ "$only" = all ] || [ "$only" = sandbox ]; then
 	echo "== sandbox start-up: /bin/true plain, in wr_sandbox_run, in bwrap =="
 	"$build/bench_sandbox" 500
+fi
+if [ "$only" = all ] || [ "$only" = tools ]; then
+	echo "== one tool call: envelope decision, read_file, command in the sandbox =="
+	"$build/bench_tools" 300 "$build/bench"
 fi
 if [ "$only" = all ] || [ "$only" = web ]; then
 	echo "== review desk: page latency with 100 000 runs (warrant serve, curl) =="

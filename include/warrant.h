@@ -402,8 +402,8 @@ WR_API int wr_run_checks(struct wr_store *store, const char *run_id,
  * is written while a run executes. */
 struct wr_span {
 	int id, parent;
-	char kind[16];               /* run, step, call, attempt, check */
-	char step_kind[16];          /* for a step: generate, check, approve, ship */
+	char kind[16];               /* run, step, call, attempt, check, tool */
+	char step_kind[16];          /* a step's kind: generate, check, ...; a tool's effect */
 	char name[160];              /* workflow name, step id, "call 1 attempt 2", "#1 json" */
 	char status[16];             /* a run's status; a step's; ok or failed */
 	enum wr_failure failure;

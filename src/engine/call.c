@@ -28,6 +28,15 @@ int engine_call_ask(struct engine *e, int mi, const char *step_id, const char *s
                     const char *prompt, const char *schema_json, int attempt,
                     struct engine_call *c, struct wr_err *err)
 {
+	return engine_call_ask_tools(e, mi, step_id, system, prompt, schema_json, NULL, 0,
+	                             attempt, c, err);
+}
+
+int engine_call_ask_tools(struct engine *e, int mi, const char *step_id,
+                          const char *system, const char *prompt, const char *schema_json,
+                          const struct model_tool *tools, size_t n_tools, int attempt,
+                          struct engine_call *c, struct wr_err *err)
+{
 	const struct spec_model *m = &e->flow->models[mi];
 	struct model_request req;
 	uint64_t t0 = os_mono_ns();
@@ -48,6 +57,9 @@ int engine_call_ask(struct engine *e, int mi, const char *step_id, const char *s
 	req.attempt = attempt;
 	req.schema_json = schema_json;
 	req.schema_name = schema_json ? "output" : NULL;
+	req.tools = tools;
+	req.n_tools = n_tools;
+	req.tool_choice = n_tools ? "auto" : NULL;
 	c->call_index = e->run.calls;
 	/* The same canonical request and record as a plain generate step, so
 	 * loops and critiques replay and cache like any call. */

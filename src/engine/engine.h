@@ -164,6 +164,11 @@ void engine_call_release(struct engine_call *c);
 int engine_call_ask(struct engine *e, int mi, const char *step_id, const char *system,
                     const char *prompt, const char *schema_json, int attempt,
                     struct engine_call *c, struct wr_err *err);
+/* The same, offering the model tools (tool_choice "auto"). */
+int engine_call_ask_tools(struct engine *e, int mi, const char *step_id,
+                          const char *system, const char *prompt, const char *schema_json,
+                          const struct model_tool *tools, size_t n_tools, int attempt,
+                          struct engine_call *c, struct wr_err *err);
 /* Records the call (blobs, calls row) inside the caller's transaction. */
 int engine_call_put(struct engine *e, struct engine_call *c, struct wr_err *err);
 
@@ -216,5 +221,28 @@ int engine_provider_for(struct engine *e, int mi, const struct provider_ops **op
 int engine_render_prompt(struct engine *e, const struct spec_step *s, struct buf *out,
                          struct wr_err *err);
 int engine_render_contract(const struct spec_flow *flow, struct buf *out);
+/* Records a generate step's final call and its outcome (candidate artifact
+ * or generation_failed) in one transaction. call_index < 0: the call is
+ * counted in e->run now, under the next index; else it was counted already
+ * (engine_call_ask) under that index. */
+int engine_generate_record(struct engine *e, int idx, const struct spec_model *m,
+                           const char *served, const char *req_hash, const char *req,
+                           struct model_response *resp, double secs, int64_t call_index,
+                           struct wr_err *err);
+
+/* --- tools.c --- */
+
+/* A generate step with tools: asks the model, checks each tool call it
+ * makes against the tool's envelope, runs the allowed ones, feeds the
+ * results back, and records every request (tool_allowed / tool_denied)
+ * until the model answers without tools or max_tool_rounds is reached. */
+int tools_generate(struct engine *e, int idx, const char *system, const char *prompt,
+                   struct wr_err *err);
+/* A person's decision on the tool call generate step idx waits for
+ * (approval: required), recorded as tool_approved / tool_rejected; the step
+ * becomes pending so that resuming runs it again. WR_ESTATE when no call
+ * waits. In the caller's claim of the run. */
+int tools_decide(struct engine *e, int idx, enum wr_decision d, const char *actor,
+                 const char *note, struct wr_err *err);
 
 #endif

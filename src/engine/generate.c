@@ -206,9 +206,10 @@ int engine_provider_for(struct engine *e, int mi, const struct provider_ops **op
 
 /* --- the step --- */
 
-static int record(struct engine *e, int idx, const struct spec_model *m,
-                  const char *served, const char *req_hash, const char *req,
-                  struct model_response *resp, double secs, struct wr_err *err)
+int engine_generate_record(struct engine *e, int idx, const struct spec_model *m,
+                           const char *served, const char *req_hash, const char *req,
+                           struct model_response *resp, double secs, int64_t call_index,
+                           struct wr_err *err)
 {
 	const struct spec_step *s = &e->flow->steps[idx];
 	struct store_call call;
@@ -222,7 +223,7 @@ static int record(struct engine *e, int idx, const struct spec_model *m,
 	memset(&call, 0, sizeof(call));
 	snprintf(call.run_id, sizeof(call.run_id), "%s", e->run.id);
 	snprintf(call.step_id, sizeof(call.step_id), "%s", s->id);
-	call.call_index = e->run.calls;
+	call.call_index = call_index < 0 ? e->run.calls : call_index;
 	call.attempt = 1;
 	snprintf(call.model, sizeof(call.model), "%s", m->name);
 	snprintf(call.provider, sizeof(call.provider), "%s", m->provider);
@@ -235,10 +236,12 @@ static int record(struct engine *e, int idx, const struct spec_model *m,
 	snprintf(call.finish, sizeof(call.finish), "%s", resp->finish);
 	snprintf(call.detail, sizeof(call.detail), "%s", resp->detail);
 
-	e->run.calls++;
-	e->run.tokens_in += resp->tokens_in;
-	e->run.tokens_out += resp->tokens_out;
-	e->run.cost_usd += resp->cost_usd;
+	if (call_index < 0) {
+		e->run.calls++;
+		e->run.tokens_in += resp->tokens_in;
+		e->run.tokens_out += resp->tokens_out;
+		e->run.cost_usd += resp->cost_usd;
+	}
 	e->run.seconds = engine_seconds(e);
 	e->run.updated_ms = os_now_ms();
 
@@ -331,6 +334,10 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 		engine_event(e, WR_EV_STEP_END, idx, over, why, 0);
 		goto out;
 	}
+	if (s->n_tools) {
+		rc = tools_generate(e, idx, system.len ? system.data : NULL, prompt.data, err);
+		goto out;
+	}
 	memset(&req, 0, sizeof(req));
 	req.system = system.len ? system.data : NULL;
 	req.prompt = prompt.data;
@@ -349,8 +356,8 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 			goto out;
 		resp.cost_usd = exchange_cost(e, m, &resp);
 	}
-	rc = record(e, idx, m, served, req_hash, req_txt.data, &resp,
-	            (double)(os_mono_ns() - t0) / 1e9, err);
+	rc = engine_generate_record(e, idx, m, served, req_hash, req_txt.data, &resp,
+	                            (double)(os_mono_ns() - t0) / 1e9, -1, err);
 	if (rc == 0)
 		engine_event(e, WR_EV_STEP_END, idx, resp.failure,
 		             resp.failure ? resp.detail : "candidate",

@@ -431,9 +431,10 @@ int wr_decide(struct wr_store *store, const char *run_id, const char *step_id,
 		               wr_run_status_name(e.run.status));
 	if ((rc = store_step_get(st, e.run.id, step_id, &row, err)) < 0)
 		return rc;
-	if (strcmp(row.kind, "approve") != 0)
+	if (strcmp(row.kind, "approve") != 0 && strcmp(row.kind, "generate") != 0)
 		return err_set(err, WR_ESTATE, "step '%s' of run %s is a %s step; only approve "
-		               "steps take decisions", step_id, e.run.id, row.kind);
+		               "steps and generate steps waiting on a tool call take decisions",
+		               step_id, e.run.id, row.kind);
 	if (strcmp(row.status, "waiting") != 0)
 		return err_set(err, WR_ESTATE, "step '%s' of run %s is %s, not waiting", step_id,
 		               e.run.id, row.status);
@@ -455,7 +456,8 @@ int wr_decide(struct wr_store *store, const char *run_id, const char *step_id,
 		rc = err_set(err, WR_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = decide(&e, idx, d, actor, note, err);
+	rc = flow->steps[idx].kind == STEP_GENERATE ? tools_decide(&e, idx, d, actor, note, err)
+	     : decide(&e, idx, d, actor, note, err);
 out:
 	if (claimed)
 		store_run_unclaim(st, e.run.id, (int)getpid());

@@ -12,6 +12,9 @@
  *         tokens_out: 14
  *         refusal: true     # answer as a refusal
  *         error: provider_error   # or timeout: fail the call
+ *         tool_calls:       # answer by asking for tools instead of text
+ *           - name: read_file
+ *             arguments: '{"path": "notes.txt"}'   # JSON text
  *
  * The choice depends only on the request (its call_index, seed, prompt and
  * attempt), never on hidden state, so a resumed run gets the same answers. */
@@ -24,11 +27,18 @@
 #include "core/err.h"
 #include "core/os.h"
 #include "model/provider.h"
+#include "model/remote.h"
 
 enum pick { PICK_SEQUENCE, PICK_RANDOM, PICK_MATCH };
 
+struct script_call {
+	const char *name, *arguments;
+};
+
 struct script_resp {
 	const char *text, *match;
+	struct script_call *calls;
+	size_t n_calls;
 	int attempt;            /* 0: any */
 	int latency_ms;
 	int64_t tokens_in, tokens_out;  /* -1: estimate */
@@ -68,6 +78,31 @@ static int64_t integer(struct fy_node *map, const char *key, struct arena *a,
 	return *end || v < 0 ? -2 : v;
 }
 
+static int parse_calls(struct script *sc, struct fy_node *item, struct script_resp *r,
+                       const char *path, size_t i, struct wr_err *err)
+{
+	struct fy_node *list = fy_node_mapping_lookup_by_string(item, "tool_calls", FY_NT), *c;
+	void *iter = NULL;
+	size_t k = 0;
+
+	if (!list)
+		return 0;
+	if (!fy_node_is_sequence(list))
+		return err_set(err, WR_EPROVIDER, "%s: response %zu: tool_calls must be a list",
+		               path, i + 1);
+	r->n_calls = (size_t)fy_node_sequence_item_count(list);
+	if (!(r->calls = arena_alloc(&sc->arena, (r->n_calls + 1) * sizeof(*r->calls))))
+		return err_set(err, WR_ENOMEM, "out of memory");
+	while ((c = fy_node_sequence_iterate(list, &iter)) != NULL && k < r->n_calls) {
+		if (!fy_node_is_mapping(c) || !(r->calls[k].name = scalar(c, "name", &sc->arena)))
+			return err_set(err, WR_EPROVIDER, "%s: response %zu: each tool call needs a "
+			               "'name'", path, i + 1);
+		r->calls[k].arguments = scalar(c, "arguments", &sc->arena);
+		k++;
+	}
+	return 0;
+}
+
 static int parse_resp(struct script *sc, struct fy_node *item, struct script_resp *r,
                       const char *path, size_t i, struct wr_err *err)
 {
@@ -97,7 +132,11 @@ static int parse_resp(struct script *sc, struct fy_node *item, struct script_res
 			               path, i + 1);
 		r->error = (enum wr_failure)f;
 	}
-	if (!r->text && !r->error)
+	int rc = parse_calls(sc, item, r, path, i, err);
+
+	if (rc < 0)
+		return rc;
+	if (!r->text && !r->error && !r->n_calls)
 		return err_set(err, WR_EPROVIDER, "%s: response %zu has no text", path, i + 1);
 	if (!r->text)
 		r->text = "";
@@ -247,6 +286,14 @@ static int script_complete(void *state, const struct model_request *req,
 	}
 	if (buf_adds(&resp->text, r->text) < 0)
 		return err_set(err, WR_ENOMEM, "out of memory");
+	for (size_t k = 0; k < r->n_calls; k++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "call_%zu", k + 1);
+		if (remote_tool_call_add(resp, id, r->calls[k].name,
+		                         r->calls[k].arguments ? r->calls[k].arguments : "{}") < 0)
+			return err_set(err, WR_ENOMEM, "out of memory");
+	}
 	resp->tokens_out = r->tokens_out >= 0 ? r->tokens_out
 	                   : provider_estimate_tokens(r->text);
 	if (r->refusal) {
@@ -254,7 +301,7 @@ static int script_complete(void *state, const struct model_request *req,
 		snprintf(resp->finish, sizeof(resp->finish), "refusal");
 		snprintf(resp->detail, sizeof(resp->detail), "the model declined");
 	} else {
-		snprintf(resp->finish, sizeof(resp->finish), "stop");
+		snprintf(resp->finish, sizeof(resp->finish), "%s", r->n_calls ? "tool_calls" : "stop");
 	}
 	return 0;
 }

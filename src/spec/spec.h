@@ -80,6 +80,51 @@ struct spec_model {
 	struct spec_pos pos;
 };
 
+enum spec_tool_kind {
+	TOOL_READ_FILE,      /* {"path"}: a file's bytes, beneath the read globs */
+	TOOL_LIST_DIR,       /* {"path"}: a folder's entry names */
+	TOOL_SEARCH_SOURCE,  /* {"query"}: the top chunks of the store's index */
+	TOOL_WRITE_FILE,     /* {"path","content"}: a file beneath the write globs */
+	TOOL_COMMAND,        /* argv with {{args.NAME}}, run in the OS sandbox */
+	TOOL_MCP,            /* an MCP server (argv) over stdio: its tools, each
+	                        offered as NAME__TOOL under this envelope */
+	TOOL_KIND_COUNT_
+};
+
+enum spec_effect { EFFECT_READ, EFFECT_WRITE, EFFECT_NETWORK, EFFECT_EXTERNAL,
+                   EFFECT_COUNT_ };
+
+/* A tool a model may request, with its permission envelope. Everything the
+ * envelope allows is written here; nothing a model or a tool's output says
+ * can widen it. */
+struct spec_tool {
+	const char *name;       /* key under tools: */
+	enum spec_tool_kind kind;
+	const char *description;/* or NULL */
+	int allow;              /* 0 (allow: false): every call is denied */
+	const char **read;      /* NULL-terminated path globs (relative to the flow's
+	                           dir) the tool may read; command: folders */
+	size_t n_read;
+	const char **write;     /* the same for writing */
+	size_t n_write;
+	const char *schema_json;/* JSON Schema of the arguments (compact), or NULL */
+	const char *values_json;/* {"arg": [allowed values]} (compact), or NULL */
+	enum spec_effect effect;
+	int max_calls;          /* calls allowed per step run; 0: unlimited */
+	int approval;           /* approval: required: calls wait for a person
+	                           (not yet durable: such calls are denied) */
+	const char **argv;      /* command: NULL-terminated template; mcp: the server */
+	size_t n_argv;
+	const char **only;      /* mcp: the server's tools offered (NULL: all) */
+	size_t n_only;
+	double timeout;         /* command: seconds (0: 30) */
+	int allow_weaker;       /* command, mcp: run with the sandbox layers the kernel has */
+	int memory_mb;          /* command, mcp: address space limit in MiB; 0: the
+	                           sandbox's default (1024) */
+	const char *filter;     /* search_source: only sources matching this glob */
+	struct spec_pos pos;
+};
+
 struct spec_input {
 	const char *name;
 	const char *description;  /* or NULL */
@@ -137,6 +182,11 @@ struct spec_step {
 	size_t n_sources;
 	int top_k;              /* 1..100; default 5 */
 	const char *filter;     /* only chunks of files matching this glob, or NULL */
+
+	/* generate: tools the model may call (indexes into flow->tools) */
+	int *tools;
+	size_t n_tools;
+	int max_tool_rounds;    /* model calls answered with tool calls; default 8 */
 };
 
 /* What must never reach a model: files (globs, for retrieved chunks) and
@@ -165,6 +215,8 @@ struct spec_flow {
 	size_t n_models;
 	struct spec_budget budget;
 	struct spec_context context;
+	struct spec_tool *tools;
+	size_t n_tools;
 	struct spec_step *steps;
 	size_t n_steps;
 	const char *source;     /* the file's bytes, NUL-terminated */
@@ -195,6 +247,10 @@ void spec_free(struct spec_flow *flow);
 
 const char *spec_step_kind_name(enum spec_step_kind k);
 const char *spec_check_kind_name(enum check_kind k);
+const char *spec_tool_kind_name(enum spec_tool_kind k);
+const char *spec_effect_name(enum spec_effect e);
+/* Index of the tool with this name, or -1. */
+int spec_tool_find(const struct spec_flow *flow, const char *name);
 
 /* Index of the step with this id, or -1. */
 int spec_step_find(const struct spec_flow *flow, const char *id);

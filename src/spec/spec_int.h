@@ -46,6 +46,8 @@ struct ld_step {
 	int requires_set;        /* requires: was written */
 	struct fy_node *prompt;  /* the inline prompt scalar, or NULL */
 	const char *prompt_path; /* prompt_file resolved, or NULL */
+	const char **tool_names; /* tools: as written (NULL-terminated), or NULL */
+	struct spec_pos tools_pos;
 };
 
 /* A string -> index table (open addressing); names are borrowed. */
@@ -167,6 +169,8 @@ int ld_id_ok(const char *s, int dash);
 void ld_walk(struct ld *ld, struct fy_node *root);       /* walk.c */
 void ld_walk_steps(struct ld *ld, const struct ld_kv *top); /* steps.c */
 void ld_validate(struct ld *ld);                         /* validate.c */
+void ld_walk_tools(struct ld *ld, const struct ld_kv *top); /* tools.c */
+void ld_resolve_tools(struct ld *ld);                    /* tools.c */
 void ld_walk_checks(struct ld *ld, const struct ld_kv *top, struct spec_step *st);
 void ld_walk_output_schema(struct ld *ld, const struct ld_kv *kv, struct spec_step *st);
                                                          /* checks.c */

@@ -18,18 +18,19 @@ static const char *const kind_names[] = { "generate", "check", "approve", "ship"
 enum {
 	K_ID, K_KIND, K_MODEL, K_PROMPT, K_PROMPT_FILE, K_OF, K_CHECKS, K_TO, K_APPEND,
 	K_OVERWRITE, K_REQUIRES, K_OUTPUT_SCHEMA, K_REVISE, K_BEST_OF, K_QUERY, K_SOURCES,
-	K_TOP_K, K_FILTER, K_COUNT_
+	K_TOP_K, K_FILTER, K_TOOLS, K_MAX_TOOL_ROUNDS, K_COUNT_
 };
 static const char *const step_keys[] = {
 	"id", "kind", "model", "prompt", "prompt_file", "of", "checks", "to", "append",
 	"overwrite", "requires", "output_schema", "revise", "best_of", "query", "sources",
-	"top_k", "filter", NULL
+	"top_k", "filter", "tools", "max_tool_rounds", NULL
 };
 #define B(k) (1u << (k))
 #define COMMON (B(K_ID) | B(K_KIND))
 static const unsigned kind_keys[STEP_KIND_COUNT_] = {
 	[STEP_GENERATE] = COMMON | B(K_MODEL) | B(K_PROMPT) | B(K_PROMPT_FILE) |
-	                  B(K_OUTPUT_SCHEMA) | B(K_REVISE) | B(K_BEST_OF),
+	                  B(K_OUTPUT_SCHEMA) | B(K_REVISE) | B(K_BEST_OF) |
+	                  B(K_TOOLS) | B(K_MAX_TOOL_ROUNDS),
 	[STEP_CHECK] = COMMON | B(K_OF) | B(K_CHECKS),
 	[STEP_APPROVE] = COMMON | B(K_OF),
 	[STEP_SHIP] = COMMON | B(K_OF) | B(K_TO) | B(K_APPEND) | B(K_OVERWRITE) | B(K_REQUIRES),
@@ -302,6 +303,19 @@ static void walk_step(struct ld *ld, struct fy_node *map, size_t i)
 			break;
 		case K_REQUIRES:
 			walk_requires(ld, &kv, st, x);
+			break;
+		case K_TOOLS:
+			x->tool_names = ld_str_list(ld, &kv, &st->n_tools);
+			x->tools_pos = kv.vpos;
+			break;
+		case K_MAX_TOOL_ROUNDS:
+			if (ld_get_int(ld, &kv, 1, "a whole number of rounds (at most 64)", &loop) < 0)
+				break;
+			if (loop > 64)
+				ld_problem(ld, kv.vpos, "'max_tool_rounds' must be a whole number of "
+				           "rounds (at most 64)");
+			else
+				st->max_tool_rounds = (int)loop;
 			break;
 		default:
 			break;

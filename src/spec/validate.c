@@ -618,6 +618,7 @@ void ld_validate(struct ld *ld)
 	if (ld->oom)
 		return;
 	resolve(ld);
+	ld_resolve_tools(ld);
 	authority(ld);
 	retrieved_refs(ld);
 	drop_refs(ld);

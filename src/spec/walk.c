@@ -720,7 +720,8 @@ static void walk_context(struct ld *ld, const struct ld_kv *top)
 /* --- top level --- */
 
 static const char *const top_keys[] = { "name", "description", "contract", "inputs",
-                                        "models", "budget", "context", "steps", NULL };
+                                        "models", "budget", "context", "tools", "steps",
+                                        NULL };
 
 void ld_walk(struct ld *ld, struct fy_node *root)
 {
@@ -752,6 +753,8 @@ void ld_walk(struct ld *ld, struct fy_node *root)
 			walk_budget(ld, &kv);
 		} else if (!strcmp(kv.key, "context")) {
 			walk_context(ld, &kv);
+		} else if (!strcmp(kv.key, "tools")) {
+			ld_walk_tools(ld, &kv);
 		} else if (!strcmp(kv.key, "steps")) {
 			has_steps = 1;
 			ld_walk_steps(ld, &kv);

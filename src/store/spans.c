@@ -22,6 +22,11 @@ static const char calls_sql[] =
 static const char attempts_sql[] =
 	"SELECT n, status, start_ms, latency_ms, error FROM attempts "
 	"WHERE run_id = ?1 AND call_index = ?2 ORDER BY n";
+static const char tools_sql[] =
+	"SELECT at_ms, action, json_extract(evidence, '$.tool'), "
+	"json_extract(evidence, '$.reason'), json_extract(evidence, '$.effect'), subject "
+	"FROM ledger WHERE run_id = ?1 AND action IN ('tool_allowed', 'tool_denied', "
+	"'tool_approval_requested') AND json_extract(evidence, '$.step') = ?2 ORDER BY seq";
 static const char busy_sql[] =
 	"SELECT (SELECT coalesce(sum(seconds), 0) FROM calls WHERE run_id = ?1 AND step_id = ?2)"
 	" + (SELECT coalesce(sum(seconds), 0) FROM checks WHERE run_id = ?1 AND step_id = ?2)";
@@ -81,6 +86,42 @@ static int attempt_spans(struct store *st, const char *run_id, int64_t call_inde
 		         status >= 200 && status < 300 ? "ok" : "failed");
 		s.start_us = call->start_us + sqlite3_column_int64(q, 2) * 1000;
 		s.end_us = s.start_us + sqlite3_column_int64(q, 3) * 1000;
+		emit(e, &s);
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading a trace");
+}
+
+/* The tool calls of a generate step, each decision at the moment the
+ * ledger recorded it (allowed: the tool ran just before). */
+static int tool_spans(struct store *st, const char *run_id, const struct wr_span *step,
+                      struct emit *e, struct wr_err *err)
+{
+	sqlite3_stmt *q;
+	char action[32], tool[96];
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, tools_sql, -1, &q, NULL) != SQLITE_OK)
+		return st_fail(st, err, "reading a trace");
+	st_text(q, 1, run_id);
+	st_text(q, 2, step->name);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct wr_span s;
+
+		memset(&s, 0, sizeof(s));
+		s.parent = step->id;
+		snprintf(s.kind, sizeof(s.kind), "tool");
+		st_col(q, 1, action, sizeof(action));
+		st_col(q, 2, tool, sizeof(tool));
+		snprintf(s.name, sizeof(s.name), "tool %s", tool);
+		snprintf(s.status, sizeof(s.status), "%s", !strcmp(action, "tool_allowed") ? "ok"
+		         : !strcmp(action, "tool_denied") ? "failed" : "waiting");
+		if (!strcmp(action, "tool_denied"))
+			s.failure = WR_FAIL_PERMISSION_DENIED;
+		st_col(q, 3, s.detail, sizeof(s.detail));
+		st_col(q, 4, s.step_kind, sizeof(s.step_kind));  /* the effect class */
+		st_col(q, 5, s.artifact, sizeof(s.artifact));
+		s.start_us = s.end_us = sqlite3_column_int64(q, 0) * 1000;
 		emit(e, &s);
 	}
 	sqlite3_finalize(q);
@@ -225,8 +266,9 @@ int wr_trace_each(struct wr_store *store, const char *run_id,
 		if (s.start_us < run.start_us)
 			s.start_us = run.start_us;
 		emit(&e, &s);
-		if (!strcmp(s.step_kind, "generate"))
-			rc = call_spans(st, calls, run_id, &s, &e, err);
+		if (!strcmp(s.step_kind, "generate") &&
+		    (rc = call_spans(st, calls, run_id, &s, &e, err)) == 0)
+			rc = tool_spans(st, run_id, &s, &e, err);
 		else if (!strcmp(s.step_kind, "check"))
 			rc = check_spans(st, checks, run_id, &s, &e, err);
 		if (rc < 0)

@@ -79,6 +79,11 @@ static json_t *attributes(const struct wr_span *s, const char *run_id)
 		attr_int(a, "gen_ai.usage.input_tokens", s->tokens_in);
 		attr_int(a, "gen_ai.usage.output_tokens", s->tokens_out);
 	}
+	if (!strcmp(s->kind, "tool")) {
+		attr_str(a, "gen_ai.operation.name", "execute_tool");
+		attr_str(a, "gen_ai.tool.name", !strncmp(s->name, "tool ", 5) ? s->name + 5 : s->name);
+		attr_str(a, "warrant.tool.effect", s->step_kind);
+	}
 	if (s->cost_usd > 0)
 		attr_double(a, "warrant.cost_usd", s->cost_usd);
 	if (!strcmp(s->kind, "run")) {

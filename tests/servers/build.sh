@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the test programs into DIR (default: build):
 #   DIR/mockllm   the mock LLM server (no dependencies)
+#   DIR/mcp_echo  a tiny MCP server over stdio (no dependencies)
 #   DIR/probe     a command-line model caller, when DIR/libwarrant.a exists
 # Unit tests, e2e tests and bench/providers call this; it rebuilds only what
 # is older than its sources. The Makefile rules it stands in for:
@@ -18,6 +19,12 @@ src="$root/tests/servers/mockllm.c"
 if [ ! -x "$out/mockllm" ] || [ "$src" -nt "$out/mockllm" ]; then
 	$cc -O2 -std=c17 -Wall -Wextra -o "$out/mockllm.tmp.$$" "$src"
 	mv "$out/mockllm.tmp.$$" "$out/mockllm"
+fi
+
+src="$root/tests/servers/mcp_echo.c"
+if [ ! -x "$out/mcp_echo" ] || [ "$src" -nt "$out/mcp_echo" ]; then
+	$cc -O2 -std=c17 -Wall -Wextra -o "$out/mcp_echo.tmp.$$" "$src"
+	mv "$out/mcp_echo.tmp.$$" "$out/mcp_echo"
 fi
 
 src="$root/tests/servers/probe.c"
