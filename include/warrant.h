@@ -413,6 +413,9 @@ struct wr_span {
 	double cost_usd;
 	char artifact[WR_HASH_HEX];  /* the artifact made or judged, or "" */
 	char detail[512];            /* a message, a check's reason, a call's finish */
+	int64_t bytes_in, bytes_out; /* a call: its recorded request and output */
+	char params[160];            /* a call: sampling settings as compact JSON
+	                                ({"max_tokens":..,"seed":..,"temperature":..}) */
 };
 
 /* Calls fn for each span of run_id, parents before children, until fn

@@ -144,8 +144,9 @@ static void json_spans(const struct spans *v)
 		printf(",\"provider\":");
 		cli_json_str(stdout, s->provider);
 		printf(",\"tokens_in\":%" PRId64 ",\"tokens_out\":%" PRId64 ",\"cost_usd\":%.9g"
+		       ",\"bytes_in\":%" PRId64 ",\"bytes_out\":%" PRId64 ",\"params\":%s"
 		       ",\"artifact\":\"%s\",\"detail\":", s->tokens_in, s->tokens_out, s->cost_usd,
-		       s->artifact);
+		       s->bytes_in, s->bytes_out, s->params[0] ? s->params : "null", s->artifact);
 		cli_json_str(stdout, s->detail);
 		printf("}");
 	}

@@ -17,7 +17,15 @@ static const char steps_sql[] =
 	"FROM steps WHERE run_id = ?1 ORDER BY idx";
 static const char calls_sql[] =
 	"SELECT call_index, attempt, model, provider, tokens_in, tokens_out, cost_usd, "
-	"seconds, failure, finish, detail, response_hash "
+	"seconds, failure, finish, detail, response_hash, "
+	"(SELECT length(bytes) FROM blobs WHERE hash = request_hash), "
+	"(SELECT length(bytes) FROM blobs WHERE hash = response_hash), "
+	"(SELECT json_patch('{}', json_object("
+	"  'temperature', json_extract(CAST(bytes AS TEXT), '$.temperature'), "
+	"  'top_p', json_extract(CAST(bytes AS TEXT), '$.top_p'), "
+	"  'max_tokens', json_extract(CAST(bytes AS TEXT), '$.max_tokens'), "
+	"  'seed', json_extract(CAST(bytes AS TEXT), '$.seed'))) "
+	" FROM blobs WHERE hash = request_hash AND json_valid(CAST(bytes AS TEXT))) "
 	"FROM calls WHERE run_id = ?1 AND step_id = ?2 ORDER BY call_index";  /* unique in a run */
 static const char attempts_sql[] =
 	"SELECT n, status, start_ms, latency_ms, error FROM attempts "
@@ -163,6 +171,9 @@ static int call_spans(struct store *st, sqlite3_stmt *q, const char *run_id,
 		if (!s.detail[0])
 			snprintf(s.detail, sizeof(s.detail), "finish: %s", tmp[0] ? tmp : "-");
 		st_col(q, 11, s.artifact, sizeof(s.artifact));
+		s.bytes_in = sqlite3_column_int64(q, 12);
+		s.bytes_out = sqlite3_column_int64(q, 13);
+		st_col(q, 14, s.params, sizeof(s.params));
 		emit(e, &s);
 		if (attempt_spans(st, run_id, sqlite3_column_int64(q, 0), &s, e, err) < 0)
 			return WR_ESTORE;

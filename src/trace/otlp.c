@@ -53,6 +53,22 @@ static void attr_double(json_t *a, const char *key, double v)
 	                                   v));
 }
 
+/* The call's sampling settings, under their GenAI names. */
+static void params(json_t *a, const char *text)
+{
+	json_t *p = text[0] ? json_loads(text, 0, NULL) : NULL, *v;
+
+	if ((v = json_object_get(p, "temperature")) && json_is_number(v))
+		attr_double(a, "gen_ai.request.temperature", json_number_value(v));
+	if ((v = json_object_get(p, "top_p")) && json_is_number(v))
+		attr_double(a, "gen_ai.request.top_p", json_number_value(v));
+	if ((v = json_object_get(p, "max_tokens")) && json_is_integer(v))
+		attr_int(a, "gen_ai.request.max_tokens", json_integer_value(v));
+	if ((v = json_object_get(p, "seed")) && json_is_integer(v))
+		attr_int(a, "gen_ai.request.seed", json_integer_value(v));
+	json_decref(p);
+}
+
 static json_t *attributes(const struct wr_span *s, const char *run_id)
 {
 	json_t *a = json_array();
@@ -78,6 +94,9 @@ static json_t *attributes(const struct wr_span *s, const char *run_id)
 		attr_str(a, "gen_ai.system", s->provider);
 		attr_int(a, "gen_ai.usage.input_tokens", s->tokens_in);
 		attr_int(a, "gen_ai.usage.output_tokens", s->tokens_out);
+		attr_int(a, "warrant.request.bytes", s->bytes_in);
+		attr_int(a, "warrant.response.bytes", s->bytes_out);
+		params(a, s->params);
 	}
 	if (!strcmp(s->kind, "tool")) {
 		attr_str(a, "gen_ai.operation.name", "execute_tool");

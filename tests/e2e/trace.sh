@@ -46,6 +46,10 @@ j() { sqlite3 :memory: "SELECT json_extract(CAST(readfile('last.out') AS TEXT), 
 	ok "json: the call is the generate step's child" || fail "call $(j '$[2]')"
 n=$(j 'json_array_length($)' 2>/dev/null || sqlite3 :memory: "SELECT json_array_length(CAST(readfile('last.out') AS TEXT))")
 [ "$n" = 7 ] && ok "json: 7 spans (run, 3 steps, 1 call, 2 checks)" || fail "$n spans"
+[ "$(j '$[2].bytes_in')" = "$(sql "SELECT length(b.bytes) FROM calls c JOIN blobs b ON b.hash = c.request_hash WHERE c.run_id = '$good'")" ] &&
+	[ "$(j '$[2].bytes_out')" = 12 ] && ok "json: the call's request and output sizes" || fail "sizes $(j '$[2].bytes_in') $(j '$[2].bytes_out')"
+[ "$(j '$[2].params.seed')" = "$(sql "SELECT seed FROM runs WHERE id = '$good'")" ] &&
+	ok "json: the call's sampling settings (the run's seed)" || fail "params $(j '$[2].params')"
 ms=$(sqlite3 :memory: "SELECT (json_extract(v, '\$[2].end_us') - json_extract(v, '\$[2].start_us')) FROM (SELECT CAST(readfile('last.out') AS TEXT) v)")
 [ "$ms" -ge 20000 ] && ok "the call lasted its scripted 20 ms ($ms us)" || fail "call lasted $ms us"
 expect_exit 2 "an unknown run" -- "$WARRANT" trace nope
@@ -99,7 +103,8 @@ call='$.resourceSpans[0].scopeSpans[0].spans[2]'
 [ "$(r "$call.name")" = "chat drafter" ] && [ "$(r "$call.kind")" = 3 ] && ok "the model call is a client span named 'chat drafter'" || fail "call span $(r "$call")"
 attrs=$(r "$call.attributes")
 for kv in '"gen_ai.operation.name","value":{"stringValue":"chat"' '"gen_ai.request.model","value":{"stringValue":"drafter"' \
-	'"gen_ai.usage.input_tokens","value":{"intValue":"31"' '"gen_ai.provider.name","value":{"stringValue":"script"'; do
+	'"gen_ai.usage.input_tokens","value":{"intValue":"31"' '"gen_ai.provider.name","value":{"stringValue":"script"' \
+	'"gen_ai.request.seed","value":{"intValue":"'; do
 	case "$attrs" in *"$kv"*) ok "GenAI attribute: $kv" ;; *) fail "missing $kv in $attrs" ;; esac
 done
 [ "$(r '$.resourceSpans[0].scopeSpans[0].spans[3].status.code')" = 2 ] && ok "the failing check step has an error status" || fail "status"
