@@ -143,6 +143,12 @@ struct wr_flow_params {
 	 * "file:line:col: message" line. The first problem also goes to err. */
 	void (*on_problem)(void *ud, const char *msg);
 	void *ud;
+	/* NULL, or a JSON object {MODEL: {key: value, ...}} whose keys replace
+	 * (or add to) those of the named models before loading: an eval
+	 * variant. The flow's source, version hash and the bytes recorded with
+	 * each run are then the merged workflow's. Naming a model the file
+	 * lacks is an error. */
+	const char *model_overrides;
 };
 WR_API struct wr_flow_params wr_flow_default_params(void);
 
@@ -511,9 +517,32 @@ struct wr_eval_params {
 
 struct wr_eval_case {
 	char name[128];
+	int variant;                 /* index into variants[] */
 	int runs, passed;            /* passed: runs that met the case's expectation */
 	enum wr_failure failure;     /* the most frequent failure class, or NONE */
 	char example_run[WR_ID_MAX]; /* a run that missed, else any */
+};
+
+/* One variant's results: the workflow as written (name "") when the suite
+ * has no variants. */
+struct wr_eval_variant {
+	char name[64];
+	char flow_hash[WR_HASH_HEX]; /* the merged workflow's version, recorded by its runs */
+	int runs, passed;
+	double rate, lo, hi;         /* pass rate and its Wilson 95% interval */
+	int flaky;
+	int by_failure[WR_FAIL_COUNT_];
+	double threshold;            /* 0: none */
+	int threshold_met;
+};
+
+/* Variant a against variant b on the same (case, repeat) pairs, each pair
+ * run with the same seed: the exact McNemar test on discordant pairs. */
+struct wr_eval_compare {
+	int a, b;                    /* indexes into variants[] */
+	int a_only, b_only;          /* pairs where only a (only b) met the expectation */
+	double p_value;
+	double diff;                 /* rate of b minus rate of a */
 };
 
 struct wr_eval_report {
@@ -527,12 +556,19 @@ struct wr_eval_report {
 	int threshold_met;           /* lo >= threshold */
 	int64_t tokens_in, tokens_out, calls;
 	double cost_usd, seconds;
-	struct wr_eval_case *case_results;  /* cases of them */
+	struct wr_eval_case *case_results;  /* n_case_results: cases per variant, in order */
+	int n_case_results;
+	struct wr_eval_variant *variants;   /* n_variants, at least one */
+	int n_variants;
+	struct wr_eval_compare *compares;   /* every pair a < b: n_variants choose 2 */
+	int n_compares;
 };
 
-/* Runs every case `repeats` times through the suite's workflow (each run
- * seeded by its place in the suite, stopped before any approve or ship
- * step) and reports the statistics. */
+/* Runs every case `repeats` times through the suite's workflow, under each
+ * variant (each run seeded by its case and repeat, so variants see the same
+ * seeds; stopped before any approve or ship step) and reports the
+ * statistics. The top-level totals are over all variants; threshold_met
+ * needs every variant's threshold met. */
 WR_API int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
                    struct wr_eval_report **out, struct wr_err *err);
 WR_API void wr_eval_report_free(struct wr_eval_report *r);
