@@ -545,8 +545,17 @@ struct wr_eval_compare {
 	double diff;                 /* rate of b minus rate of a */
 };
 
+/* A model as its server named itself in the runs' recorded calls. */
+#define WR_EVAL_MAX_MODELS 32
+struct wr_eval_model {
+	char model[128];             /* the workflow's name for it */
+	char api_model[64];          /* "" when the provider names none */
+	char system_fingerprint[64]; /* "" when none */
+};
+
 struct wr_eval_report {
 	char suite[128];
+	char store_path[4096];       /* where the runs went */
 	int cases, repeats, runs, passed;
 	double rate, lo, hi;         /* pass rate and its Wilson 95% interval */
 	double pass_at_1, pass_at_k; /* means over cases; k = repeats */
@@ -562,6 +571,10 @@ struct wr_eval_report {
 	int n_variants;
 	struct wr_eval_compare *compares;   /* every pair a < b: n_variants choose 2 */
 	int n_compares;
+	unsigned char *met;          /* runs: 1 when the run met its case's expectation,
+	                                in order variant, case, repeat */
+	struct wr_eval_model models[WR_EVAL_MAX_MODELS];  /* distinct, first seen first */
+	int n_models;
 };
 
 /* Runs every case `repeats` times through the suite's workflow, under each
@@ -572,6 +585,44 @@ struct wr_eval_report {
 WR_API int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
                    struct wr_eval_report **out, struct wr_err *err);
 WR_API void wr_eval_report_free(struct wr_eval_report *r);
+
+/* --- baselines: a report kept by name, and the drift from it --- */
+
+/* Keeps r (each run's outcome, the rates, each variant's workflow version,
+ * the models seen) in the eval store at store_path (NULL: the report's)
+ * under name, replacing one of the same name. */
+WR_API int wr_eval_baseline_save(const char *store_path, const char *name,
+                                 const struct wr_eval_report *r, struct wr_err *err);
+
+struct wr_eval_drift_variant {
+	char name[64];
+	int paired;                  /* (case, repeat) pairs in both reports */
+	int lost, gained;            /* pairs met then and not now; not then, met now */
+	double rate_then, rate_now;  /* over the paired runs */
+	double p_value;              /* exact McNemar on lost vs gained */
+	int regressed;               /* lost > gained with p < 0.05 */
+	int version_changed;         /* the workflow version differs from the baseline's */
+};
+
+struct wr_eval_drift {
+	char baseline[64];
+	int64_t saved_ms;            /* when the baseline was kept (Unix ms) */
+	struct wr_eval_drift_variant *variants;  /* n_variants: the report's, matched by name */
+	int n_variants;
+	int regressed;               /* any variant regressed */
+	int models_changed;          /* a model's api_model or fingerprint differs */
+	char (*notes)[256];          /* n_notes lines for a person: cases that lost
+	                                passes, model and version changes */
+	int n_notes;
+};
+
+/* Compares r with the baseline called name in the store at store_path
+ * (NULL: the report's). WR_ENOTFOUND when there is none.
+ * *out is the caller's (wr_eval_drift_free). */
+WR_API int wr_eval_against(const char *store_path, const char *name,
+                           const struct wr_eval_report *r, struct wr_eval_drift **out,
+                           struct wr_err *err);
+WR_API void wr_eval_drift_free(struct wr_eval_drift *d);
 
 /* A failed run, for failure reports. */
 struct wr_failure_row {

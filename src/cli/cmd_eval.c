@@ -29,6 +29,10 @@ static const char usage[] =
 	"      --json             the report as JSON\n"
 	"      --junit FILE       also write a JUnit XML report (one test per case)\n"
 	"      --store PATH       where the runs go (default: .warrant/eval.db beside the suite)\n"
+	"      --save-baseline NAME  keep this report in the store as a baseline\n"
+	"      --against NAME     compare with a baseline: runs paired by case and repeat,\n"
+	"                         exact McNemar; a significant regression exits 3; model\n"
+	"                         (api_model, fingerprint) and workflow changes are listed\n"
 	"  -h, --help             this help\n";
 
 struct progress {
@@ -112,7 +116,53 @@ static int write_junit(const char *path, const struct wr_eval_report *r)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-static void print_json(const struct wr_eval_report *r)
+static void print_drift_json(const struct wr_eval_drift *d)
+{
+	printf(",\"drift\":{\"baseline\":");
+	cli_json_str(stdout, d->baseline);
+	printf(",\"saved_ms\":%" PRId64 ",\"regressed\":%s,\"models_changed\":%s,"
+	       "\"variants\":[", d->saved_ms, d->regressed ? "true" : "false",
+	       d->models_changed ? "true" : "false");
+	for (int v = 0; v < d->n_variants; v++) {
+		const struct wr_eval_drift_variant *x = &d->variants[v];
+
+		printf("%s{\"name\":", v ? "," : "");
+		cli_json_str(stdout, x->name);
+		printf(",\"paired\":%d,\"lost\":%d,\"gained\":%d,\"rate_then\":%.6f,"
+		       "\"rate_now\":%.6f,\"p_value\":%.6g,\"regressed\":%s,"
+		       "\"version_changed\":%s}", x->paired, x->lost, x->gained, x->rate_then,
+		       x->rate_now, x->p_value, x->regressed ? "true" : "false",
+		       x->version_changed ? "true" : "false");
+	}
+	printf("],\"notes\":[");
+	for (int i = 0; i < d->n_notes; i++) {
+		printf("%s", i ? "," : "");
+		cli_json_str(stdout, d->notes[i]);
+	}
+	printf("]}");
+}
+
+static void print_drift_text(const struct wr_eval_drift *d)
+{
+	const char *red = cli_color(stdout, "\033[31m"), *off = cli_color(stdout, "\033[0m");
+
+	printf("\nagainst baseline '%s':\n", d->baseline);
+	for (int v = 0; v < d->n_variants; v++) {
+		const struct wr_eval_drift_variant *x = &d->variants[v];
+
+		printf("  %s%s%.1f%% then, %.1f%% now over %d paired runs (%d lost, %d gained); "
+		       "exact McNemar p = %.4g: %s%s%s\n", x->name, *x->name ? ": " : "",
+		       100 * x->rate_then, 100 * x->rate_now, x->paired, x->lost, x->gained,
+		       x->p_value, x->regressed ? red : "",
+		       x->regressed ? "REGRESSED" : "no significant regression", off);
+	}
+	for (int i = 0; i < d->n_notes; i++)
+		printf("  - %s\n", d->notes[i]);
+	if (d->models_changed)
+		printf("  the models changed since the baseline (see above)\n");
+}
+
+static void print_json(const struct wr_eval_report *r, const struct wr_eval_drift *d)
 {
 	printf("{\"suite\":");
 	cli_json_str(stdout, r->suite);
@@ -172,7 +222,10 @@ static void print_json(const struct wr_eval_report *r)
 		printf(",\"runs\":%d,\"passed\":%d,\"failure\":\"%s\",\"example_run\":\"%s\"}",
 		       c->runs, c->passed, wr_failure_name(c->failure), c->example_run);
 	}
-	printf("]}\n");
+	printf("]");
+	if (d)
+		print_drift_json(d);
+	printf("}\n");
 }
 
 /* Per variant: pass rate, interval, failure classes, threshold; then each
@@ -256,12 +309,16 @@ int cmd_eval(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "junit", required_argument, NULL, 'u' },
 		{ "store", required_argument, NULL, 's' },
+		{ "save-baseline", required_argument, NULL, 'B' },
+		{ "against", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wr_eval_params p = { 0 };
 	struct wr_eval_report *r = NULL;
+	struct wr_eval_drift *drift = NULL;
 	struct wr_suite *suite = NULL;
+	const char *save = NULL, *against = NULL;
 	struct progress pr = { 0, 0 };
 	struct wr_err err;
 	const char *junit = NULL;
@@ -286,6 +343,8 @@ int cmd_eval(int argc, char **argv)
 		case 'J': json = 1; break;
 		case 'u': junit = optarg; break;
 		case 's': p.store_path = optarg; break;
+		case 'B': save = optarg; break;
+		case 'A': against = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
 			fputs(usage, stderr);
@@ -309,16 +368,32 @@ int cmd_eval(int argc, char **argv)
 		rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
 		goto out;
 	}
-	if (json)
-		print_json(r);
-	else
+	if (against && wr_eval_against(NULL, against, r, &drift, &err) < 0) {
+		rc = cli_fail(err.code == WR_ENOTFOUND ? WR_EXIT_USAGE : cli_exit_for(err.code),
+		              "%s", err.msg);
+		goto out;
+	}
+	if (json) {
+		print_json(r, drift);
+	} else {
 		print_text(r);
+		if (drift)
+			print_drift_text(drift);
+	}
+	if (save) {
+		if (wr_eval_baseline_save(NULL, save, r, &err) < 0) {
+			rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
+			goto out;
+		}
+		fprintf(stderr, "baseline '%s' kept in %s\n", save, r->store_path);
+	}
 	if (junit && write_junit(junit, r) < 0) {
 		rc = cli_fail(WR_EXIT_INTERNAL, "%s: cannot write", junit);
 		goto out;
 	}
-	rc = r->threshold_met ? 0 : WR_EXIT_REJECTED;
+	rc = r->threshold_met && !(drift && drift->regressed) ? 0 : WR_EXIT_REJECTED;
 out:
+	wr_eval_drift_free(drift);
 	wr_eval_report_free(r);
 	wr_suite_free(suite);
 	return rc;

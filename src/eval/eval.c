@@ -25,12 +25,16 @@ struct job_result {
 	double cost_usd;
 };
 
+
+
 struct pool {
 	const struct wr_suite *s;
 	const struct wr_eval_params *p;
 	const char *store_path;
 	int repeats, per_variant, n_variants, total, next, finished, stop;
 	struct job_result *jobs;
+	struct wr_eval_model *models;
+	int n_models;
 	pthread_mutex_t mu;
 	struct wr_err first_err;
 	int first_rc;
@@ -45,6 +49,29 @@ static void fail_pool(struct pool *pl, int rc, const struct wr_err *err)
 	}
 	pl->stop = 1;
 	pthread_mutex_unlock(&pl->mu);
+}
+
+static int note_model(void *ud, const struct wr_call_info *ci)
+{
+	struct pool *pl = ud;
+	int i;
+
+	pthread_mutex_lock(&pl->mu);
+	for (i = 0; i < pl->n_models; i++)
+		if (!strcmp(pl->models[i].model, ci->model) &&
+		    !strcmp(pl->models[i].api_model, ci->api_model) &&
+		    !strcmp(pl->models[i].system_fingerprint, ci->system_fingerprint))
+			break;
+	if (i == pl->n_models && i < WR_EVAL_MAX_MODELS) {
+		struct wr_eval_model *m = &pl->models[pl->n_models++];
+
+		snprintf(m->model, sizeof(m->model), "%s", ci->model);
+		snprintf(m->api_model, sizeof(m->api_model), "%s", ci->api_model);
+		snprintf(m->system_fingerprint, sizeof(m->system_fingerprint), "%s",
+		         ci->system_fingerprint);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return 0;
 }
 
 static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow *flow,
@@ -80,6 +107,8 @@ static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow
 		r->calls = info.calls;
 		r->cost_usd = info.cost_usd;
 	}
+	if (wr_run_calls(store, res.run_id, note_model, pl, err) < 0)
+		return err_wrap(err, "run %s", res.run_id);
 	r->done = 1;
 	return 0;
 }
@@ -229,7 +258,11 @@ static void summarize(const struct pool *pl, struct wr_eval_report *r)
 	r->pass_at_1 = r->n_case_results ? at1 / r->n_case_results : 0;
 	r->pass_at_k = r->n_case_results ? atk / r->n_case_results : 0;
 	r->threshold = s->threshold;
-	r->threshold_met = all_met;  /* one variant: lo >= threshold, or every run met */
+	r->threshold_met = all_met;
+	for (int j = 0; j < pl->total; j++)
+		r->met[j] = (unsigned char)pl->jobs[j].met;
+	memcpy(r->models, pl->models, (size_t)pl->n_models * sizeof(*r->models));
+	r->n_models = pl->n_models;  /* one variant: lo >= threshold, or every run met */
 }
 
 int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
@@ -273,6 +306,8 @@ int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
 	if (!(pl.jobs = calloc((size_t)pl.total, sizeof(*pl.jobs))) ||
 	    !(r = calloc(1, sizeof(*r))) ||
 	    !(r->case_results = calloc((size_t)pl.total, sizeof(*r->case_results))) ||
+	    !(r->met = calloc((size_t)pl.total, 1)) ||
+	    !(pl.models = calloc(WR_EVAL_MAX_MODELS, sizeof(*pl.models))) ||
 	    !(r->variants = calloc((size_t)pl.n_variants, sizeof(*r->variants))) ||
 	    !(r->compares = calloc((size_t)(pl.n_variants * pl.n_variants), sizeof(*r->compares)))) {
 		rc = err_set(err, WR_ENOMEM, "out of memory");
@@ -309,6 +344,7 @@ int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
 		goto out;
 	}
 	snprintf(r->suite, sizeof(r->suite), "%s", s->name);
+	snprintf(r->store_path, sizeof(r->store_path), "%s", store_path);
 	summarize(&pl, r);
 	r->seconds = (double)(os_mono_ns() - t0) / 1e9;
 	*out = r;
@@ -316,6 +352,7 @@ int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
 out:
 	wr_eval_report_free(r);
 	free(pl.jobs);
+	free(pl.models);
 	return rc;
 }
 
@@ -326,5 +363,6 @@ void wr_eval_report_free(struct wr_eval_report *r)
 	free(r->case_results);
 	free(r->variants);
 	free(r->compares);
+	free(r->met);
 	free(r);
 }
