@@ -624,6 +624,25 @@ WR_API int wr_eval_against(const char *store_path, const char *name,
                            struct wr_err *err);
 WR_API void wr_eval_drift_free(struct wr_eval_drift *d);
 
+/* --- the lock file: what a passing eval accepted (src/eval/lock.c) --- */
+
+/* warrant.lock beside the workflow at flow_path. */
+WR_API int wr_lock_path(const char *flow_path, char *buf, size_t size);
+/* Pins the workflow at flow_path in its warrant.lock (the entry for its
+ * file name replaced, others kept): version hash (covering prompts,
+ * schemas and every file it names), the file's own hash, each model's
+ * settings, and r as the eval that accepted them. WR_ESTATE when r did not
+ * run this version of the workflow or did not pass. */
+WR_API int wr_lock_write(const char *flow_path, const struct wr_eval_report *r,
+                         struct wr_err *err);
+/* Checks flow against its lock. 0 when nothing pinned changed; WR_ESTATE
+ * when something did, with *changes (the caller's, to free()) one line per
+ * change and err naming the eval that accepted the lock; WR_ENOTFOUND when
+ * there is no lock or it does not pin this workflow. */
+WR_API int wr_lock_check(const struct wr_flow *flow, char **changes, struct wr_err *err);
+/* The workflow file a suite tests. Valid while the suite lives. */
+WR_API const char *wr_suite_workflow(const struct wr_suite *s);
+
 /* A failed run, for failure reports. */
 struct wr_failure_row {
 	char run_id[WR_ID_MAX];

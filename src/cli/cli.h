@@ -30,6 +30,8 @@ int cmd_index(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_why(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

@@ -479,6 +479,11 @@ static int top_key(struct load *l, const char *key, struct fy_node *k, struct fy
 	return rc;
 }
 
+const char *wr_suite_workflow(const struct wr_suite *s)
+{
+	return s->workflow;
+}
+
 void wr_suite_free(struct wr_suite *s)
 {
 	if (!s)
