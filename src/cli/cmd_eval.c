@@ -28,6 +28,7 @@ static const char usage[] =
 	"      --cache            answer repeated model requests from recorded exchanges\n"
 	"      --json             the report as JSON\n"
 	"      --junit FILE       also write a JUnit XML report (one test per case)\n"
+	"      --html FILE        also write one self-contained HTML report (SVG charts)\n"
 	"      --store PATH       where the runs go (default: .warrant/eval.db beside the suite)\n"
 	"      --save-baseline NAME  keep this report in the store as a baseline\n"
 	"      --against NAME     compare with a baseline: runs paired by case and repeat,\n"
@@ -311,6 +312,7 @@ int cmd_eval(int argc, char **argv)
 		{ "store", required_argument, NULL, 's' },
 		{ "save-baseline", required_argument, NULL, 'B' },
 		{ "against", required_argument, NULL, 'A' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -318,7 +320,7 @@ int cmd_eval(int argc, char **argv)
 	struct wr_eval_report *r = NULL;
 	struct wr_eval_drift *drift = NULL;
 	struct wr_suite *suite = NULL;
-	const char *save = NULL, *against = NULL;
+	const char *save = NULL, *against = NULL, *html = NULL;
 	struct progress pr = { 0, 0 };
 	struct wr_err err;
 	const char *junit = NULL;
@@ -345,6 +347,7 @@ int cmd_eval(int argc, char **argv)
 		case 's': p.store_path = optarg; break;
 		case 'B': save = optarg; break;
 		case 'A': against = optarg; break;
+		case 'H': html = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
 			fputs(usage, stderr);
@@ -386,6 +389,10 @@ int cmd_eval(int argc, char **argv)
 			goto out;
 		}
 		fprintf(stderr, "baseline '%s' kept in %s\n", save, r->store_path);
+	}
+	if (html && eval_html_write(html, r) < 0) {
+		rc = cli_fail(WR_EXIT_INTERNAL, "%s: cannot write", html);
+		goto out;
 	}
 	if (junit && write_junit(junit, r) < 0) {
 		rc = cli_fail(WR_EXIT_INTERNAL, "%s: cannot write", junit);

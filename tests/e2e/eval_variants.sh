@@ -73,6 +73,17 @@ suite 0.9 > s2.yaml
 expect_exit 3 "a variant below its threshold fails the suite" -- "$WARRANT" eval s2.yaml
 expect_out "^worse .*0.90 NOT" "names the variant"
 
+# The HTML report: one file, SVG charts, every name escaped.
+{ suite 0.1 | sed 's/name: worse/name: "worse <b>\&"/'; echo '  - {name: "<script>alert(1)</script>", inputs: {q: z}}'; } > h.yaml
+expect_exit 0 "an HTML report" -- "$WARRANT" eval h.yaml --html r.html
+[ "$(grep -c '<svg ' r.html)" = 2 ] && ok "two inline SVG charts" || fail "svg: $(grep -c '<svg ' r.html)"
+grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' r.html && ! grep -q '<script' r.html && ok "a case's name is escaped" || fail "script in r.html"
+grep -q 'worse &lt;b&gt;&amp;' r.html && ! grep -q '<b>' r.html && ok "a variant's name is escaped" || fail "variant name"
+[ -z "$(grep -o '\(src\|href\)=' r.html)" ] && [ -z "$(grep -o 'https\?://[^"]*' r.html | grep -v '^http://www.w3.org/2000/svg$')" ] &&
+	ok "self-contained: nothing fetched" || fail "external refs: $(grep -o 'https\?://[^"]*' r.html)"
+python3 -c 'import html.parser,sys; p=html.parser.HTMLParser(); p.feed(open("r.html").read()); p.close()' && ok "parses as HTML" || fail "html parser"
+grep -q "title>.*95% interval" r.html && grep -q "exact McNemar" r.html && ok "intervals and the comparison are in it" || fail "content"
+
 printf 'workflow: f.yaml\nvariants:\n  - {name: x, models: {nosuch: {temperature: 1}}}\ncases:\n  - {name: a, inputs: {q: x}}\n' > bad1.yaml
 expect_exit 2 "a variant naming no model of the workflow" -- "$WARRANT" eval bad1.yaml
 expect_out "variant 'x': .*no model 'nosuch'" "says which"
