@@ -143,6 +143,12 @@ struct wr_flow_params {
 	 * "file:line:col: message" line. The first problem also goes to err. */
 	void (*on_problem)(void *ud, const char *msg);
 	void *ud;
+	/* NULL, or a JSON object {MODEL: {key: value, ...}} whose keys replace
+	 * (or add to) those of the named models before loading: an eval
+	 * variant. The flow's source, version hash and the bytes recorded with
+	 * each run are then the merged workflow's. Naming a model the file
+	 * lacks is an error. */
+	const char *model_overrides;
 };
 WR_API struct wr_flow_params wr_flow_default_params(void);
 
@@ -514,13 +520,45 @@ struct wr_eval_params {
 
 struct wr_eval_case {
 	char name[128];
+	int variant;                 /* index into variants[] */
 	int runs, passed;            /* passed: runs that met the case's expectation */
 	enum wr_failure failure;     /* the most frequent failure class, or NONE */
 	char example_run[WR_ID_MAX]; /* a run that missed, else any */
 };
 
+/* One variant's results: the workflow as written (name "") when the suite
+ * has no variants. */
+struct wr_eval_variant {
+	char name[64];
+	char flow_hash[WR_HASH_HEX]; /* the merged workflow's version, recorded by its runs */
+	int runs, passed;
+	double rate, lo, hi;         /* pass rate and its Wilson 95% interval */
+	int flaky;
+	int by_failure[WR_FAIL_COUNT_];
+	double threshold;            /* 0: none */
+	int threshold_met;
+};
+
+/* Variant a against variant b on the same (case, repeat) pairs, each pair
+ * run with the same seed: the exact McNemar test on discordant pairs. */
+struct wr_eval_compare {
+	int a, b;                    /* indexes into variants[] */
+	int a_only, b_only;          /* pairs where only a (only b) met the expectation */
+	double p_value;
+	double diff;                 /* rate of b minus rate of a */
+};
+
+/* A model as its server named itself in the runs' recorded calls. */
+#define WR_EVAL_MAX_MODELS 32
+struct wr_eval_model {
+	char model[128];             /* the workflow's name for it */
+	char api_model[64];          /* "" when the provider names none */
+	char system_fingerprint[64]; /* "" when none */
+};
+
 struct wr_eval_report {
 	char suite[128];
+	char store_path[4096];       /* where the runs went */
 	int cases, repeats, runs, passed;
 	double rate, lo, hi;         /* pass rate and its Wilson 95% interval */
 	double pass_at_1, pass_at_k; /* means over cases; k = repeats */
@@ -530,15 +568,83 @@ struct wr_eval_report {
 	int threshold_met;           /* lo >= threshold */
 	int64_t tokens_in, tokens_out, calls;
 	double cost_usd, seconds;
-	struct wr_eval_case *case_results;  /* cases of them */
+	struct wr_eval_case *case_results;  /* n_case_results: cases per variant, in order */
+	int n_case_results;
+	struct wr_eval_variant *variants;   /* n_variants, at least one */
+	int n_variants;
+	struct wr_eval_compare *compares;   /* every pair a < b: n_variants choose 2 */
+	int n_compares;
+	unsigned char *met;          /* runs: 1 when the run met its case's expectation,
+	                                in order variant, case, repeat */
+	struct wr_eval_model models[WR_EVAL_MAX_MODELS];  /* distinct, first seen first */
+	int n_models;
 };
 
-/* Runs every case `repeats` times through the suite's workflow (each run
- * seeded by its place in the suite, stopped before any approve or ship
- * step) and reports the statistics. */
+/* Runs every case `repeats` times through the suite's workflow, under each
+ * variant (each run seeded by its case and repeat, so variants see the same
+ * seeds; stopped before any approve or ship step) and reports the
+ * statistics. The top-level totals are over all variants; threshold_met
+ * needs every variant's threshold met. */
 WR_API int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
                    struct wr_eval_report **out, struct wr_err *err);
 WR_API void wr_eval_report_free(struct wr_eval_report *r);
+
+/* --- baselines: a report kept by name, and the drift from it --- */
+
+/* Keeps r (each run's outcome, the rates, each variant's workflow version,
+ * the models seen) in the eval store at store_path (NULL: the report's)
+ * under name, replacing one of the same name. */
+WR_API int wr_eval_baseline_save(const char *store_path, const char *name,
+                                 const struct wr_eval_report *r, struct wr_err *err);
+
+struct wr_eval_drift_variant {
+	char name[64];
+	int paired;                  /* (case, repeat) pairs in both reports */
+	int lost, gained;            /* pairs met then and not now; not then, met now */
+	double rate_then, rate_now;  /* over the paired runs */
+	double p_value;              /* exact McNemar on lost vs gained */
+	int regressed;               /* lost > gained with p < 0.05 */
+	int version_changed;         /* the workflow version differs from the baseline's */
+};
+
+struct wr_eval_drift {
+	char baseline[64];
+	int64_t saved_ms;            /* when the baseline was kept (Unix ms) */
+	struct wr_eval_drift_variant *variants;  /* n_variants: the report's, matched by name */
+	int n_variants;
+	int regressed;               /* any variant regressed */
+	int models_changed;          /* a model's api_model or fingerprint differs */
+	char (*notes)[256];          /* n_notes lines for a person: cases that lost
+	                                passes, model and version changes */
+	int n_notes;
+};
+
+/* Compares r with the baseline called name in the store at store_path
+ * (NULL: the report's). WR_ENOTFOUND when there is none.
+ * *out is the caller's (wr_eval_drift_free). */
+WR_API int wr_eval_against(const char *store_path, const char *name,
+                           const struct wr_eval_report *r, struct wr_eval_drift **out,
+                           struct wr_err *err);
+WR_API void wr_eval_drift_free(struct wr_eval_drift *d);
+
+/* --- the lock file: what a passing eval accepted (src/eval/lock.c) --- */
+
+/* warrant.lock beside the workflow at flow_path. */
+WR_API int wr_lock_path(const char *flow_path, char *buf, size_t size);
+/* Pins the workflow at flow_path in its warrant.lock (the entry for its
+ * file name replaced, others kept): version hash (covering prompts,
+ * schemas and every file it names), the file's own hash, each model's
+ * settings, and r as the eval that accepted them. WR_ESTATE when r did not
+ * run this version of the workflow or did not pass. */
+WR_API int wr_lock_write(const char *flow_path, const struct wr_eval_report *r,
+                         struct wr_err *err);
+/* Checks flow against its lock. 0 when nothing pinned changed; WR_ESTATE
+ * when something did, with *changes (the caller's, to free()) one line per
+ * change and err naming the eval that accepted the lock; WR_ENOTFOUND when
+ * there is no lock or it does not pin this workflow. */
+WR_API int wr_lock_check(const struct wr_flow *flow, char **changes, struct wr_err *err);
+/* The workflow file a suite tests. Valid while the suite lives. */
+WR_API const char *wr_suite_workflow(const struct wr_suite *s);
 
 /* A failed run, for failure reports. */
 struct wr_failure_row {

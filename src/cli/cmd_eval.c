@@ -16,9 +16,11 @@ static const char usage[] =
 	"Runs every case of the suite through its workflow, `repeats` times each,\n"
 	"stopping each run before any approve or ship step, and reports the pass\n"
 	"rate with its 95% (Wilson) interval, pass@1 and pass@k, flaky cases and\n"
-	"the failure classes. Exit 0 when the interval's lower bound reaches the\n"
-	"suite's threshold (or, without one, when every run met its case's\n"
-	"expectation), 3 when not, 2 for a bad suite.\n"
+	"the failure classes. With variants, each variant runs every case and\n"
+	"each pair is compared on the same cases and seeds (exact McNemar).\n"
+	"Exit 0 when the interval's lower bound reaches the threshold (or,\n"
+	"without one, when every run met its case's expectation), for every\n"
+	"variant; 3 when not, 2 for a bad suite.\n"
 	"\n"
 	"options:\n"
 	"  -n, --repeats N        runs per case (default: the suite's, else 1)\n"
@@ -26,7 +28,12 @@ static const char usage[] =
 	"      --cache            answer repeated model requests from recorded exchanges\n"
 	"      --json             the report as JSON\n"
 	"      --junit FILE       also write a JUnit XML report (one test per case)\n"
+	"      --html FILE        also write one self-contained HTML report (SVG charts)\n"
 	"      --store PATH       where the runs go (default: .warrant/eval.db beside the suite)\n"
+	"      --save-baseline NAME  keep this report in the store as a baseline\n"
+	"      --against NAME     compare with a baseline: runs paired by case and repeat,\n"
+	"                         exact McNemar; a significant regression exits 3; model\n"
+	"                         (api_model, fingerprint) and workflow changes are listed\n"
 	"  -h, --help             this help\n";
 
 struct progress {
@@ -79,17 +86,22 @@ static int write_junit(const char *path, const struct wr_eval_report *r)
 
 	if (!f)
 		return -1;
-	for (int i = 0; i < r->cases; i++)
+	for (int i = 0; i < r->n_case_results; i++)
 		failures += r->case_results[i].passed < r->case_results[i].runs;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"");
 	xml(f, r->suite);
-	fprintf(f, "\" tests=\"%d\" failures=\"%d\" time=\"%.3f\">\n", r->cases, failures,
-	        r->seconds);
-	for (int i = 0; i < r->cases; i++) {
+	fprintf(f, "\" tests=\"%d\" failures=\"%d\" time=\"%.3f\">\n", r->n_case_results,
+	        failures, r->seconds);
+	for (int i = 0; i < r->n_case_results; i++) {
 		const struct wr_eval_case *c = &r->case_results[i];
+		const char *variant = r->variants[c->variant].name;
 
 		fprintf(f, "  <testcase classname=\"");
 		xml(f, r->suite);
+		if (*variant) {
+			fputc('.', f);
+			xml(f, variant);
+		}
 		fprintf(f, "\" name=\"");
 		xml(f, c->name);
 		fprintf(f, "\">");
@@ -105,7 +117,53 @@ static int write_junit(const char *path, const struct wr_eval_report *r)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-static void print_json(const struct wr_eval_report *r)
+static void print_drift_json(const struct wr_eval_drift *d)
+{
+	printf(",\"drift\":{\"baseline\":");
+	cli_json_str(stdout, d->baseline);
+	printf(",\"saved_ms\":%" PRId64 ",\"regressed\":%s,\"models_changed\":%s,"
+	       "\"variants\":[", d->saved_ms, d->regressed ? "true" : "false",
+	       d->models_changed ? "true" : "false");
+	for (int v = 0; v < d->n_variants; v++) {
+		const struct wr_eval_drift_variant *x = &d->variants[v];
+
+		printf("%s{\"name\":", v ? "," : "");
+		cli_json_str(stdout, x->name);
+		printf(",\"paired\":%d,\"lost\":%d,\"gained\":%d,\"rate_then\":%.6f,"
+		       "\"rate_now\":%.6f,\"p_value\":%.6g,\"regressed\":%s,"
+		       "\"version_changed\":%s}", x->paired, x->lost, x->gained, x->rate_then,
+		       x->rate_now, x->p_value, x->regressed ? "true" : "false",
+		       x->version_changed ? "true" : "false");
+	}
+	printf("],\"notes\":[");
+	for (int i = 0; i < d->n_notes; i++) {
+		printf("%s", i ? "," : "");
+		cli_json_str(stdout, d->notes[i]);
+	}
+	printf("]}");
+}
+
+static void print_drift_text(const struct wr_eval_drift *d)
+{
+	const char *red = cli_color(stdout, "\033[31m"), *off = cli_color(stdout, "\033[0m");
+
+	printf("\nagainst baseline '%s':\n", d->baseline);
+	for (int v = 0; v < d->n_variants; v++) {
+		const struct wr_eval_drift_variant *x = &d->variants[v];
+
+		printf("  %s%s%.1f%% then, %.1f%% now over %d paired runs (%d lost, %d gained); "
+		       "exact McNemar p = %.4g: %s%s%s\n", x->name, *x->name ? ": " : "",
+		       100 * x->rate_then, 100 * x->rate_now, x->paired, x->lost, x->gained,
+		       x->p_value, x->regressed ? red : "",
+		       x->regressed ? "REGRESSED" : "no significant regression", off);
+	}
+	for (int i = 0; i < d->n_notes; i++)
+		printf("  - %s\n", d->notes[i]);
+	if (d->models_changed)
+		printf("  the models changed since the baseline (see above)\n");
+}
+
+static void print_json(const struct wr_eval_report *r, const struct wr_eval_drift *d)
 {
 	printf("{\"suite\":");
 	cli_json_str(stdout, r->suite);
@@ -124,16 +182,86 @@ static void print_json(const struct wr_eval_report *r)
 		       r->by_failure[f]);
 		first = 0;
 	}
-	printf("},\"case_results\":[");
-	for (int i = 0; i < r->cases; i++) {
+	printf("},\"variants\":[");
+	for (int v = 0; v < r->n_variants; v++) {
+		const struct wr_eval_variant *x = &r->variants[v];
+
+		printf("%s{\"name\":", v ? "," : "");
+		cli_json_str(stdout, x->name);
+		printf(",\"flow_hash\":\"%s\",\"runs\":%d,\"passed\":%d,\"pass_rate\":%.6f,"
+		       "\"ci95\":[%.6f,%.6f],\"flaky\":%d,\"threshold\":%.6f,\"threshold_met\":%s,"
+		       "\"failures\":{", x->flow_hash, x->runs, x->passed, x->rate, x->lo, x->hi,
+		       x->flaky, x->threshold, x->threshold_met ? "true" : "false");
+		for (int f = 1, first = 1; f < WR_FAIL_COUNT_; f++) {
+			if (!x->by_failure[f])
+				continue;
+			printf("%s\"%s\":%d", first ? "" : ",",
+			       wr_failure_name((enum wr_failure)f), x->by_failure[f]);
+			first = 0;
+		}
+		printf("}}");
+	}
+	printf("],\"compares\":[");
+	for (int i = 0; i < r->n_compares; i++) {
+		const struct wr_eval_compare *c = &r->compares[i];
+
+		printf("%s{\"a\":", i ? "," : "");
+		cli_json_str(stdout, r->variants[c->a].name);
+		printf(",\"b\":");
+		cli_json_str(stdout, r->variants[c->b].name);
+		printf(",\"a_only\":%d,\"b_only\":%d,\"p_value\":%.6g,\"diff\":%.6f}",
+		       c->a_only, c->b_only, c->p_value, c->diff);
+	}
+	printf("],\"case_results\":[");
+	for (int i = 0; i < r->n_case_results; i++) {
 		const struct wr_eval_case *c = &r->case_results[i];
 
 		printf("%s{\"name\":", i ? "," : "");
 		cli_json_str(stdout, c->name);
+		printf(",\"variant\":");
+		cli_json_str(stdout, r->variants[c->variant].name);
 		printf(",\"runs\":%d,\"passed\":%d,\"failure\":\"%s\",\"example_run\":\"%s\"}",
 		       c->runs, c->passed, wr_failure_name(c->failure), c->example_run);
 	}
-	printf("]}\n");
+	printf("]");
+	if (d)
+		print_drift_json(d);
+	printf("}\n");
+}
+
+/* Per variant: pass rate, interval, failure classes, threshold; then each
+ * pair compared on the same cases and seeds. */
+static void print_variants(const struct wr_eval_report *r)
+{
+	printf("\n%-20s %9s %7s  %-15s %-10s %s\n", "VARIANT", "RUNS", "RATE", "95% INTERVAL",
+	       "THRESHOLD", "FAILURES");
+	for (int v = 0; v < r->n_variants; v++) {
+		const struct wr_eval_variant *x = &r->variants[v];
+		char t[24];
+		int any = 0;
+
+		if (x->threshold > 0)
+			snprintf(t, sizeof(t), "%.2f %s", x->threshold, x->threshold_met ? "met" : "NOT");
+		else
+			snprintf(t, sizeof(t), "%s", x->threshold_met ? "all met" : "NOT ALL");
+		printf("%-20.20s %4d/%-4d %6.1f%%  %5.1f%%..%5.1f%%  %-10s ", x->name, x->passed,
+		       x->runs, 100 * x->rate, 100 * x->lo, 100 * x->hi, t);
+		for (int f = 1; f < WR_FAIL_COUNT_; f++)
+			if (x->by_failure[f]) {
+				printf("%s%s %d", any ? ", " : "", wr_failure_name((enum wr_failure)f),
+				       x->by_failure[f]);
+				any = 1;
+			}
+		printf("%s\n", any ? "" : "none");
+	}
+	for (int i = 0; i < r->n_compares; i++) {
+		const struct wr_eval_compare *c = &r->compares[i];
+
+		printf("%s vs %s: %+.1f points (%d pairs met only under %s, %d only under %s); "
+		       "exact McNemar p = %.4g%s\n", r->variants[c->b].name, r->variants[c->a].name,
+		       100 * c->diff, c->b_only, r->variants[c->b].name, c->a_only,
+		       r->variants[c->a].name, c->p_value, c->p_value < 0.05 ? " (significant)" : "");
+	}
 }
 
 static void print_text(const struct wr_eval_report *r)
@@ -155,16 +283,20 @@ static void print_text(const struct wr_eval_report *r)
 			       r->by_failure[f]);
 			any = 1;
 		}
-	printf("%s\n\n%-32s %7s  %-18s %s\n", any ? "" : " none", "CASE", "MET", "FAILURE",
-	       "EXAMPLE RUN");
-	for (int i = 0; i < r->cases; i++) {
+	printf("%s\n", any ? "" : " none");
+	if (r->n_variants > 1)
+		print_variants(r);
+	printf("\n%-32s %7s  %-18s %s\n", "CASE", "MET", "FAILURE", "EXAMPLE RUN");
+	for (int i = 0; i < r->n_case_results; i++) {
 		const struct wr_eval_case *c = &r->case_results[i];
 		int miss = c->passed < c->runs;
 
+		if (r->n_variants > 1 && (i == 0 || c->variant != r->case_results[i - 1].variant))
+			printf("[%s]\n", r->variants[c->variant].name);
 		printf("%-32.32s %s%3d/%-3d%s  %-18s %s\n", c->name, miss ? red : "", c->passed,
 		       c->runs, off, c->failure ? wr_failure_name(c->failure) : "-", c->example_run);
 	}
-	if (r->threshold > 0)
+	if (r->threshold > 0 && r->n_variants == 1)
 		printf("\nthreshold %.3f on the interval's lower bound (%.3f): %s\n", r->threshold,
 		       r->lo, r->threshold_met ? "met" : "NOT MET");
 }
@@ -178,12 +310,17 @@ int cmd_eval(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "junit", required_argument, NULL, 'u' },
 		{ "store", required_argument, NULL, 's' },
+		{ "save-baseline", required_argument, NULL, 'B' },
+		{ "against", required_argument, NULL, 'A' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wr_eval_params p = { 0 };
 	struct wr_eval_report *r = NULL;
+	struct wr_eval_drift *drift = NULL;
 	struct wr_suite *suite = NULL;
+	const char *save = NULL, *against = NULL, *html = NULL;
 	struct progress pr = { 0, 0 };
 	struct wr_err err;
 	const char *junit = NULL;
@@ -208,6 +345,9 @@ int cmd_eval(int argc, char **argv)
 		case 'J': json = 1; break;
 		case 'u': junit = optarg; break;
 		case 's': p.store_path = optarg; break;
+		case 'B': save = optarg; break;
+		case 'A': against = optarg; break;
+		case 'H': html = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
 			fputs(usage, stderr);
@@ -231,16 +371,36 @@ int cmd_eval(int argc, char **argv)
 		rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
 		goto out;
 	}
-	if (json)
-		print_json(r);
-	else
+	if (against && wr_eval_against(NULL, against, r, &drift, &err) < 0) {
+		rc = cli_fail(err.code == WR_ENOTFOUND ? WR_EXIT_USAGE : cli_exit_for(err.code),
+		              "%s", err.msg);
+		goto out;
+	}
+	if (json) {
+		print_json(r, drift);
+	} else {
 		print_text(r);
+		if (drift)
+			print_drift_text(drift);
+	}
+	if (save) {
+		if (wr_eval_baseline_save(NULL, save, r, &err) < 0) {
+			rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
+			goto out;
+		}
+		fprintf(stderr, "baseline '%s' kept in %s\n", save, r->store_path);
+	}
+	if (html && eval_html_write(html, r) < 0) {
+		rc = cli_fail(WR_EXIT_INTERNAL, "%s: cannot write", html);
+		goto out;
+	}
 	if (junit && write_junit(junit, r) < 0) {
 		rc = cli_fail(WR_EXIT_INTERNAL, "%s: cannot write", junit);
 		goto out;
 	}
-	rc = (r->threshold > 0 ? r->threshold_met : r->passed == r->runs) ? 0 : WR_EXIT_REJECTED;
+	rc = r->threshold_met && !(drift && drift->regressed) ? 0 : WR_EXIT_REJECTED;
 out:
+	wr_eval_drift_free(drift);
 	wr_eval_report_free(r);
 	wr_suite_free(suite);
 	return rc;

@@ -30,6 +30,8 @@ static const char run_usage[] =
 	"                           the store when there is one (for evals)\n"
 	"      --prices FILE        price table for cost (default: $WARRANT_PRICES, else\n"
 	"                           the built-in data/prices.yaml)\n"
+	"      --locked             refuse to start unless warrant.lock beside FLOW pins\n"
+	"                           this workflow as it is (see 'warrant lock', 'warrant diff')\n"
 	"  -q, --quiet              no progress lines\n"
 	"  -h, --help               this help\n"
 	"\n"
@@ -116,7 +118,7 @@ struct run_opts {
 	size_t n_inputs;
 	const char *store, *replay, *prices;
 	unsigned long long seed, max_steps;
-	int has_seed, quiet, cache;
+	int has_seed, quiet, cache, locked;
 };
 
 static int add_input(struct run_opts *o, char *arg)
@@ -158,6 +160,7 @@ static int parse(int argc, char **argv, const char *usage, int allow_inputs,
 		{ "replay", required_argument, NULL, 'R' },
 		{ "cache", no_argument, NULL, 'C' },
 		{ "prices", required_argument, NULL, 'P' },
+		{ "locked", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -196,6 +199,11 @@ static int parse(int argc, char **argv, const char *usage, int allow_inputs,
 				o->cache = 1;
 			break;
 		case 'P': o->prices = optarg; break;
+		case 'L':
+			if (!allow_inputs)
+				return cli_fail(WR_EXIT_USAGE, "--locked is checked when a run starts");
+			o->locked = 1;
+			break;
 		case 'h': fputs(usage, stdout); return -1;
 		default:
 			fputs(usage, stderr);
@@ -216,6 +224,27 @@ static void opts_release(struct run_opts *o)
 static void on_problem(void *ud, const char *msg)
 {
 	fprintf(stderr, "%s\n", msg);
+}
+
+/* --locked: the workflow must be as warrant.lock pinned it. Refused before
+ * the store is opened, so nothing runs and nothing is recorded. */
+static int check_lock(const struct wr_flow *flow)
+{
+	struct wr_err err;
+	char *changes = NULL;
+	int rc = wr_lock_check(flow, &changes, &err);
+
+	if (rc == WR_ESTATE) {
+		cli_fail(WR_EXIT_REJECTED, "--locked: refusing to run: %s", err.msg);
+		fprintf(stderr, "%s(run the suite again and 'warrant lock' it if the change is "
+		        "wanted)\n", changes);
+		rc = WR_EXIT_REJECTED;
+	} else if (rc < 0) {
+		rc = cli_fail(err.code == WR_ENOTFOUND ? WR_EXIT_REJECTED : cli_exit_for(err.code),
+		              "--locked: refusing to run: %s", err.msg);
+	}
+	free(changes);
+	return rc;
 }
 
 int cmd_run(int argc, char **argv)
@@ -245,6 +274,8 @@ int cmd_run(int argc, char **argv)
 		rc = WR_EXIT_USAGE;
 		goto out;
 	}
+	if (o.locked && (rc = check_lock(flow)))
+		goto out;
 	if ((rc = cli_store_open_signed(o.store, argv[first], &store)))
 		goto out;
 	p.inputs = o.inputs;

@@ -11,6 +11,8 @@ static const struct cli_cmd commands[] = {
 	{ "approve", cmd_approve, "approve an artifact waiting for a person" },
 	{ "reject", cmd_reject, "reject an artifact waiting for a person" },
 	{ "eval", cmd_eval, "run a suite of cases and report pass rates with intervals" },
+	{ "lock", cmd_lock, "eval a suite and pin what passed in warrant.lock" },
+	{ "diff", cmd_diff, "what changed in a workflow since warrant.lock" },
 	{ "runs", cmd_runs, "list runs" },
 	{ "show", cmd_show, "show a run: status, failure class, steps, checks" },
 	{ "why", cmd_why, "an artifact's chain of custody: inputs, prompt, model, checks, approvals" },

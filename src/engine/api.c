@@ -30,6 +30,7 @@ int wr_flow_load(const char *path, const struct wr_flow_params *params,
 	if (params) {
 		sp.on_problem = params->on_problem;
 		sp.ud = params->ud;
+		sp.model_overrides = params->model_overrides;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f)

@@ -25,12 +25,16 @@ struct job_result {
 	double cost_usd;
 };
 
+
+
 struct pool {
 	const struct wr_suite *s;
 	const struct wr_eval_params *p;
 	const char *store_path;
-	int repeats, total, next, finished, stop;
+	int repeats, per_variant, n_variants, total, next, finished, stop;
 	struct job_result *jobs;
+	struct wr_eval_model *models;
+	int n_models;
 	pthread_mutex_t mu;
 	struct wr_err first_err;
 	int first_rc;
@@ -47,10 +51,34 @@ static void fail_pool(struct pool *pl, int rc, const struct wr_err *err)
 	pthread_mutex_unlock(&pl->mu);
 }
 
+static int note_model(void *ud, const struct wr_call_info *ci)
+{
+	struct pool *pl = ud;
+	int i;
+
+	pthread_mutex_lock(&pl->mu);
+	for (i = 0; i < pl->n_models; i++)
+		if (!strcmp(pl->models[i].model, ci->model) &&
+		    !strcmp(pl->models[i].api_model, ci->api_model) &&
+		    !strcmp(pl->models[i].system_fingerprint, ci->system_fingerprint))
+			break;
+	if (i == pl->n_models && i < WR_EVAL_MAX_MODELS) {
+		struct wr_eval_model *m = &pl->models[pl->n_models++];
+
+		snprintf(m->model, sizeof(m->model), "%s", ci->model);
+		snprintf(m->api_model, sizeof(m->api_model), "%s", ci->api_model);
+		snprintf(m->system_fingerprint, sizeof(m->system_fingerprint), "%s",
+		         ci->system_fingerprint);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return 0;
+}
+
 static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow *flow,
                    int j, struct wr_err *err)
 {
-	const struct suite_case *c = &pl->s->cases[j / pl->repeats];
+	int k = j % pl->per_variant;  /* the same case and repeat in every variant */
+	const struct suite_case *c = &pl->s->cases[k / pl->repeats];
 	struct job_result *r = &pl->jobs[j];
 	struct wr_run_params p = wr_run_default_params();
 	struct wr_run_result res;
@@ -59,7 +87,7 @@ static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow
 
 	p.inputs = c->inputs;
 	p.n_inputs = c->n_inputs;
-	p.seed = (uint64_t)j + 1;  /* reproducible: the job's place in the suite */
+	p.seed = (uint64_t)k + 1;  /* reproducible, and paired across variants */
 	p.has_seed = 1;
 	p.actor = "eval";
 	p.cache = pl->p->cache;
@@ -79,30 +107,50 @@ static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow
 		r->calls = info.calls;
 		r->cost_usd = info.cost_usd;
 	}
+	if (wr_run_calls(store, res.run_id, note_model, pl, err) < 0)
+		return err_wrap(err, "run %s", res.run_id);
 	r->done = 1;
 	return 0;
+}
+
+/* Variant v's workflow: the file with the variant's model overrides. */
+static int load_variant(const struct wr_suite *s, int v, struct wr_flow **out,
+                        struct wr_err *err)
+{
+	struct wr_flow_params fp = wr_flow_default_params();
+	int rc;
+
+	if (s->n_variants)
+		fp.model_overrides = s->variants[v].overrides;
+	if ((rc = wr_flow_load(s->workflow, &fp, out, err)) < 0 && s->n_variants)
+		err_wrap(err, "variant '%s'", s->variants[v].name);
+	return rc;
 }
 
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
-	struct wr_flow *flow = NULL;
+	struct wr_flow *flows[SUITE_MAX_VARIANTS] = { NULL };
 	struct wr_store *store = NULL;
 	struct wr_err err;
 	int rc, j;
 
-	if ((rc = wr_flow_load(pl->s->workflow, NULL, &flow, &err)) < 0 ||
-	    (rc = wr_store_open(pl->store_path, &store, &err)) < 0) {
+	if ((rc = wr_store_open(pl->store_path, &store, &err)) < 0) {
 		fail_pool(pl, rc, &err);
 		goto out;
 	}
+	for (int v = 0; v < pl->n_variants; v++)
+		if ((rc = load_variant(pl->s, v, &flows[v], &err)) < 0) {
+			fail_pool(pl, rc, &err);
+			goto out;
+		}
 	for (;;) {
 		pthread_mutex_lock(&pl->mu);
 		j = pl->stop || pl->next >= pl->total ? -1 : pl->next++;
 		pthread_mutex_unlock(&pl->mu);
 		if (j < 0)
 			break;
-		if ((rc = run_job(pl, store, flow, j, &err)) < 0) {
+		if ((rc = run_job(pl, store, flows[j / pl->per_variant], j, &err)) < 0) {
 			fail_pool(pl, rc, &err);
 			break;
 		}
@@ -114,30 +162,36 @@ static void *worker(void *arg)
 	}
 out:
 	wr_store_free(store);
-	wr_flow_free(flow);
+	for (int v = 0; v < pl->n_variants; v++)
+		wr_flow_free(flows[v]);
 	return NULL;
 }
 
-static void summarize(const struct pool *pl, struct wr_eval_report *r)
+/* One variant's cases, into case_results from `first` on, and its totals. */
+static void summarize_variant(const struct pool *pl, int v, struct wr_eval_report *r,
+                              double *at1, double *atk)
 {
 	const struct wr_suite *s = pl->s;
-	double at1 = 0, atk = 0;
+	struct wr_eval_variant *vr = &r->variants[v];
+	double t = s->n_variants && s->variants[v].threshold >= 0 ? s->variants[v].threshold
+	                                                           : s->threshold;
 
-	r->cases = (int)s->n_cases;
-	r->repeats = pl->repeats;
-	r->runs = pl->total;
 	for (size_t i = 0; i < s->n_cases; i++) {
-		struct wr_eval_case *c = &r->case_results[i];
+		struct wr_eval_case *c = &r->case_results[(size_t)v * s->n_cases + i];
 		int counts[WR_FAIL_COUNT_] = { 0 }, best = 0;
 
 		snprintf(c->name, sizeof(c->name), "%s", s->cases[i].name);
+		c->variant = v;
 		for (int k = 0; k < pl->repeats; k++) {
-			const struct job_result *j = &pl->jobs[i * (size_t)pl->repeats + (size_t)k];
+			const struct job_result *j =
+				&pl->jobs[(size_t)v * (size_t)pl->per_variant + i * (size_t)pl->repeats +
+				          (size_t)k];
 
 			c->runs++;
 			c->passed += j->met;
 			if (!j->passed && j->failure > 0 && j->failure < WR_FAIL_COUNT_) {
 				counts[j->failure]++;
+				vr->by_failure[j->failure]++;
 				r->by_failure[j->failure]++;
 			}
 			if (!j->met || !c->example_run[0])
@@ -151,17 +205,64 @@ static void summarize(const struct pool *pl, struct wr_eval_report *r)
 			if (counts[f] > counts[best])
 				best = f;
 		c->failure = (enum wr_failure)best;
-		r->passed += c->passed;
-		r->flaky += c->passed > 0 && c->passed < c->runs;
-		at1 += (double)c->passed / (double)c->runs;
-		atk += stats_pass_at_k(c->runs, c->passed, c->runs);
+		vr->runs += c->runs;
+		vr->passed += c->passed;
+		vr->flaky += c->passed > 0 && c->passed < c->runs;
+		*at1 += (double)c->passed / (double)c->runs;
+		*atk += stats_pass_at_k(c->runs, c->passed, c->runs);
 	}
+	vr->rate = vr->runs ? (double)vr->passed / vr->runs : 0;
+	stats_wilson(vr->passed, vr->runs, 1.959964, &vr->lo, &vr->hi);
+	vr->threshold = t;
+	vr->threshold_met = t > 0 ? vr->lo >= t : vr->passed == vr->runs;
+}
+
+/* Variants a and b, pair by pair (same case, same repeat, same seed). */
+static void compare(const struct pool *pl, const struct wr_eval_report *r, int a, int b,
+                    struct wr_eval_compare *c)
+{
+	c->a = a;
+	c->b = b;
+	for (int k = 0; k < pl->per_variant; k++) {
+		int ma = pl->jobs[a * pl->per_variant + k].met;
+		int mb = pl->jobs[b * pl->per_variant + k].met;
+
+		c->a_only += ma && !mb;
+		c->b_only += mb && !ma;
+	}
+	c->p_value = stats_mcnemar(c->a_only, c->b_only);
+	c->diff = r->variants[b].rate - r->variants[a].rate;
+}
+
+static void summarize(const struct pool *pl, struct wr_eval_report *r)
+{
+	const struct wr_suite *s = pl->s;
+	double at1 = 0, atk = 0;
+	int all_met = 1;
+
+	r->cases = (int)s->n_cases;
+	r->repeats = pl->repeats;
+	r->runs = pl->total;
+	r->n_case_results = (int)s->n_cases * pl->n_variants;
+	for (int v = 0; v < pl->n_variants; v++) {
+		summarize_variant(pl, v, r, &at1, &atk);
+		r->passed += r->variants[v].passed;
+		r->flaky += r->variants[v].flaky;
+		all_met &= r->variants[v].threshold_met;
+	}
+	for (int a = 0; a < pl->n_variants; a++)
+		for (int b = a + 1; b < pl->n_variants; b++)
+			compare(pl, r, a, b, &r->compares[r->n_compares++]);
 	r->rate = r->runs ? (double)r->passed / r->runs : 0;
 	stats_wilson(r->passed, r->runs, 1.959964, &r->lo, &r->hi);
-	r->pass_at_1 = r->cases ? at1 / r->cases : 0;
-	r->pass_at_k = r->cases ? atk / r->cases : 0;
+	r->pass_at_1 = r->n_case_results ? at1 / r->n_case_results : 0;
+	r->pass_at_k = r->n_case_results ? atk / r->n_case_results : 0;
 	r->threshold = s->threshold;
-	r->threshold_met = r->lo >= s->threshold;
+	r->threshold_met = all_met;
+	for (int j = 0; j < pl->total; j++)
+		r->met[j] = (unsigned char)pl->jobs[j].met;
+	memcpy(r->models, pl->models, (size_t)pl->n_models * sizeof(*r->models));
+	r->n_models = pl->n_models;  /* one variant: lo >= threshold, or every run met */
 }
 
 int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
@@ -182,7 +283,9 @@ int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
 	pl.s = s;
 	pl.p = p ? p : &none;
 	pl.repeats = pl.p->repeats > 0 ? pl.p->repeats : s->repeats;
-	pl.total = (int)s->n_cases * pl.repeats;
+	pl.per_variant = (int)s->n_cases * pl.repeats;
+	pl.n_variants = s->n_variants ? (int)s->n_variants : 1;
+	pl.total = pl.per_variant * pl.n_variants;
 	if (pl.p->store_path)
 		snprintf(store_path, sizeof(store_path), "%s", pl.p->store_path);
 	else if (os_join(s->dir, ".warrant/eval.db", store_path, sizeof(store_path)) < 0)
@@ -202,9 +305,27 @@ int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
 	}
 	if (!(pl.jobs = calloc((size_t)pl.total, sizeof(*pl.jobs))) ||
 	    !(r = calloc(1, sizeof(*r))) ||
-	    !(r->case_results = calloc(s->n_cases, sizeof(*r->case_results)))) {
+	    !(r->case_results = calloc((size_t)pl.total, sizeof(*r->case_results))) ||
+	    !(r->met = calloc((size_t)pl.total, 1)) ||
+	    !(pl.models = calloc(WR_EVAL_MAX_MODELS, sizeof(*pl.models))) ||
+	    !(r->variants = calloc((size_t)pl.n_variants, sizeof(*r->variants))) ||
+	    !(r->compares = calloc((size_t)(pl.n_variants * pl.n_variants), sizeof(*r->compares)))) {
 		rc = err_set(err, WR_ENOMEM, "out of memory");
 		goto out;
+	}
+	r->n_variants = pl.n_variants;
+	for (int v = 0; v < pl.n_variants; v++) {
+		/* Each variant loaded once here: a bad override fails before any run,
+		 * and the report names the version its runs recorded. */
+		struct wr_flow *f = NULL;
+
+		if ((rc = load_variant(s, v, &f, err)) < 0)
+			goto out;
+		snprintf(r->variants[v].name, sizeof(r->variants[v].name), "%s",
+		         s->n_variants ? s->variants[v].name : "");
+		snprintf(r->variants[v].flow_hash, sizeof(r->variants[v].flow_hash), "%s",
+		         wr_flow_hash(f));
+		wr_flow_free(f);
 	}
 	pthread_mutex_init(&pl.mu, NULL);
 	for (; started < n_threads; started++)
@@ -223,6 +344,7 @@ int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
 		goto out;
 	}
 	snprintf(r->suite, sizeof(r->suite), "%s", s->name);
+	snprintf(r->store_path, sizeof(r->store_path), "%s", store_path);
 	summarize(&pl, r);
 	r->seconds = (double)(os_mono_ns() - t0) / 1e9;
 	*out = r;
@@ -230,6 +352,7 @@ int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
 out:
 	wr_eval_report_free(r);
 	free(pl.jobs);
+	free(pl.models);
 	return rc;
 }
 
@@ -238,5 +361,8 @@ void wr_eval_report_free(struct wr_eval_report *r)
 	if (!r)
 		return;
 	free(r->case_results);
+	free(r->variants);
+	free(r->compares);
+	free(r->met);
 	free(r);
 }

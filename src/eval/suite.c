@@ -373,6 +373,59 @@ static int case_file(struct load *l, struct fy_node *n)
 	return rc;
 }
 
+/* --- variants --- */
+
+static int yaml_variant(struct load *l, struct fy_node *n)
+{
+	struct wr_suite *s = l->s;
+	struct suite_variant *v;
+	struct fy_node_pair *pair;
+	void *it = NULL;
+
+	if (!fy_node_is_mapping(n))
+		return bad(l, n, "a variant is a mapping: name, models, threshold");
+	if (s->n_variants >= SUITE_MAX_VARIANTS)
+		return bad(l, n, "at most %d variants", SUITE_MAX_VARIANTS);
+	if (!(v = realloc(s->variants, (s->n_variants + 1) * sizeof(*v))))
+		return err_set(l->err, WR_ENOMEM, "out of memory");
+	s->variants = v;
+	v = &s->variants[s->n_variants++];
+	memset(v, 0, sizeof(*v));
+	v->threshold = -1;
+	while ((pair = fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *val = fy_node_pair_value(pair);
+		char *key = scalar(k);
+		int rc = 0;
+
+		if (!key)
+			return bad(l, k, "keys must be strings");
+		if (!strcmp(key, "name")) {
+			if (!(v->name = scalar(val)))
+				rc = bad(l, val, "name must be a string");
+		} else if (!strcmp(key, "threshold")) {
+			rc = number(l, val, "threshold", 0, 1, &v->threshold);
+		} else if (!strcmp(key, "models")) {
+			if (!fy_node_is_mapping(val))
+				rc = bad(l, val, "models maps a model's name to the keys to change: "
+				         "{extract: {model: m-2, temperature: 0.2}}");
+			else if (!(v->overrides = fy_emit_node_to_string(
+			                   val, FYECF_MODE_JSON_TP | FYECF_WIDTH_INF)))
+				rc = err_set(l->err, WR_ENOMEM, "out of memory");
+		} else {
+			rc = bad(l, k, "unknown key '%s' in a variant (name, models, threshold)", key);
+		}
+		free(key);
+		if (rc)
+			return rc;
+	}
+	if (!v->name)
+		return bad(l, n, "a variant has a name");
+	for (size_t i = 0; i + 1 < s->n_variants; i++)
+		if (!strcmp(s->variants[i].name, v->name))
+			return bad(l, n, "two variants named '%s'", v->name);
+	return 0;
+}
+
 /* --- the suite --- */
 
 static int top_key(struct load *l, const char *key, struct fy_node *k, struct fy_node *v)
@@ -411,11 +464,24 @@ static int top_key(struct load *l, const char *key, struct fy_node *k, struct fy
 		} else {
 			rc = case_file(l, v);
 		}
+	} else if (!strcmp(key, "variants")) {
+		struct fy_node *c;
+		void *it = NULL;
+
+		if (!fy_node_is_sequence(v))
+			rc = bad(l, v, "variants is a list of {name, models, threshold}");
+		while (!rc && (c = fy_node_sequence_iterate(v, &it)))
+			rc = yaml_variant(l, c);
 	} else {
 		rc = bad(l, k, "unknown key '%s' (name, workflow, repeats, concurrency, threshold, "
-		         "cases)", key);
+		         "cases, variants)", key);
 	}
 	return rc;
+}
+
+const char *wr_suite_workflow(const struct wr_suite *s)
+{
+	return s->workflow;
 }
 
 void wr_suite_free(struct wr_suite *s)
@@ -431,6 +497,11 @@ void wr_suite_free(struct wr_suite *s)
 		free(s->cases[i].name);
 	}
 	free(s->cases);
+	for (size_t i = 0; i < s->n_variants; i++) {
+		free(s->variants[i].name);
+		free(s->variants[i].overrides);
+	}
+	free(s->variants);
 	free(s->path);
 	free(s->dir);
 	free(s->name);

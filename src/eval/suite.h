@@ -10,6 +10,11 @@
  *         inputs: {invoice: "INVOICE 1 ..."}
  *         expect: pass           # pass (default), fail, or a failure class
  *
+ *     variants:                  # optional: the same cases under other models
+ *       - name: small
+ *         models: {extract: {model: small-1, temperature: 0.2}}
+ *         threshold: 0.6         # optional, else the suite's
+ *
  * A JSONL file holds one case per line ({"name", "inputs", "expect"}); a CSV
  * file has a header row naming the inputs, plus optional "name" and
  * "expect" columns. */
@@ -28,6 +33,14 @@ struct suite_case {
 	int expect_failure;          /* with expect_pass 0: this class, or -1 for any */
 };
 
+#define SUITE_MAX_VARIANTS 32
+
+struct suite_variant {
+	char *name;
+	char *overrides;             /* JSON {MODEL: {key: value}} for wr_flow_params */
+	double threshold;            /* -1: the suite's */
+};
+
 struct wr_suite {
 	char *path, *dir;
 	char *name;
@@ -36,6 +49,8 @@ struct wr_suite {
 	double threshold;            /* 0: none */
 	struct suite_case *cases;
 	size_t n_cases;
+	struct suite_variant *variants;  /* none: the workflow as written */
+	size_t n_variants;
 };
 
 #endif

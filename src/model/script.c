@@ -3,6 +3,8 @@
  * A YAML file lists responses:
  *
  *     pick: sequence        # sequence (by call number), random (by seed), match
+ *     served_model: m-0613  # reported as the server's model name (optional)
+ *     system_fingerprint: fp_1   # reported as a server's fingerprint (optional)
  *     responses:
  *       - text: '{"total": 12.5}'
  *         match: INV-001    # pick: match: first response whose match occurs in the prompt
@@ -49,6 +51,7 @@ struct script_resp {
 struct script {
 	struct arena arena;
 	enum pick pick;
+	const char *served_model, *fingerprint;  /* or NULL */
 	struct script_resp *resp;
 	size_t n;
 };
@@ -165,6 +168,8 @@ static int script_load(struct script *sc, const char *path, struct wr_err *err)
 		goto out;
 	}
 	pick = scalar(root, "pick", &sc->arena);
+	sc->served_model = scalar(root, "served_model", &sc->arena);
+	sc->fingerprint = scalar(root, "system_fingerprint", &sc->arena);
 	if (!pick || !strcmp(pick, "sequence"))
 		sc->pick = PICK_SEQUENCE;
 	else if (!strcmp(pick, "random"))
@@ -273,6 +278,11 @@ static int script_complete(void *state, const struct model_request *req,
 	}
 	if (r->latency_ms)
 		os_sleep_ms(r->latency_ms);
+	if (sc->served_model)
+		snprintf(resp->model, sizeof(resp->model), "%s", sc->served_model);
+	if (sc->fingerprint)
+		snprintf(resp->system_fingerprint, sizeof(resp->system_fingerprint), "%s",
+		         sc->fingerprint);
 	resp->tokens_in = r->tokens_in >= 0 ? r->tokens_in
 	                  : provider_estimate_tokens(req->prompt) +
 	                    (req->system ? provider_estimate_tokens(req->system) : 0);

@@ -229,6 +229,11 @@ struct spec_flow {
 struct spec_params {
 	void (*on_problem)(void *ud, const char *msg);
 	void *ud;
+	/* NULL, or a JSON object {MODEL: {key: value, ...}} merged into the
+	 * file's models: before loading (spec_load only). The merged bytes are
+	 * the flow's source, so the hash and the bytes kept with each run are
+	 * those of the variant, not of the file. */
+	const char *model_overrides;
 };
 
 /* Loads path. On WR_ESPEC every problem went to on_problem and the first is

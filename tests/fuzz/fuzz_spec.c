@@ -21,7 +21,7 @@ static void ignore(void *ud, const char *msg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct spec_params params = { ignore, NULL };
+	struct spec_params params = { .on_problem = ignore, .ud = NULL };
 	struct spec_flow *flow = NULL;
 	struct wr_err err = { 0, "" };
 	int rc = spec_load_bytes("tests/cases/spec/fuzz.yaml", (const char *)data, size,

@@ -30,7 +30,7 @@ static void collect(void *ud, const char *msg)
 static int load_text(const char *path, const char *text, struct problems *p,
                      struct spec_flow **out)
 {
-	struct spec_params params = { collect, p };
+	struct spec_params params = { .on_problem = collect, .ud = p };
 	struct wr_err err = { 0, "" };
 
 	memset(p, 0, sizeof(*p));
@@ -273,7 +273,7 @@ TEST(spec_reports_every_problem_in_file_order)
 {
 	struct problems p;
 	struct spec_flow *f = NULL;
-	struct spec_params params = { collect, &p };
+	struct spec_params params = { .on_problem = collect, .ud = &p };
 	struct wr_err err = { 0, "" };
 	const char *text =
 		"contract:\n"                         /* 1 */
@@ -397,7 +397,7 @@ TEST(spec_template_in_prompt_file_points_into_it)
 	struct problems p;
 	struct spec_flow *f = NULL;
 	struct wr_err err = { 0, "" };
-	struct spec_params params = { collect, &p };
+	struct spec_params params = { .on_problem = collect, .ud = &p };
 
 	memset(&p, 0, sizeof(p));
 	EXPECT_INT(spec_load("tests/cases/spec/prompt_file_bad_var.yaml", &params, &f, &err),

@@ -53,7 +53,7 @@ static int run_case(const char *name)
 {
 	char path[512], want[512], *nl, *msg;
 	struct first got = { "", 0 };
-	struct spec_params params = { keep_first, &got };
+	struct spec_params params = { .on_problem = keep_first, .ud = &got };
 	struct spec_flow *flow = NULL;
 	struct wr_err err = { 0, "" };
 	const char *have;
