@@ -41,6 +41,9 @@ int store_sources_init(struct store *st, struct wr_err *err)
 {
 	char *msg = NULL;
 
+	/* FTS5's merges and searches read many pages: up to 64 MiB of cache
+	 * (allocated as used) on this connection from here on. */
+	sqlite3_exec(st->db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	if (sqlite3_exec(st->db, sources_schema, NULL, NULL, &msg) != SQLITE_OK) {
 		err_set(err, WR_ESTORE, "%s: creating the source index: %s", st->path,
 		        msg ? msg : sqlite3_errmsg(st->db));

@@ -219,12 +219,10 @@ static int st_setup(struct store *st, struct wr_err *err)
 	 * (kill -9), and the file never corrupts; a power cut may lose the last
 	 * commits but not consistency. Checkpoints (the only fsyncs) come every
 	 * 4000 pages of log rather than SQLite's 1000, a 16 MiB log at most.
-	 * A page cache of up to 64 MiB (allocated as used) serves the source
-	 * index's merges and searches. */
+	 * (The source index asks for a larger page cache when it is used.) */
 	rc = sqlite3_exec(st->db,
 	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 	                  "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=16777216;"
-	                  "PRAGMA cache_size=-65536;"
 	                  "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;",
 	                  NULL, NULL, &msg);
 	if (rc == SQLITE_OK)
