@@ -189,6 +189,12 @@ int step_ship(struct engine *e, int idx, struct wr_err *err)
 		snprintf(fx.status, sizeof(fx.status), "intent");
 	}
 	if (fx.append) {
+		/* One record per ship: a newline after an artifact that lacks one,
+		 * so appended JSON objects stay one per line. */
+		if (bytes.len && bytes.data[bytes.len - 1] != '\n' && buf_addc(&bytes, '\n') < 0) {
+			rc = err_set(err, WR_ENOMEM, "out of memory");
+			goto out;
+		}
 		rc = ship_append(e, &fx, have_intent, &bytes, err);
 	} else {
 		if (!have_intent && (rc = put_intent(e, &fx, err)) < 0)

@@ -172,7 +172,7 @@ bad=$(sql "SELECT r.id FROM runs r WHERE r.flow_name = 'slow' AND (SELECT count(
 [ -z "$bad" ] && ok "each run made exactly three model calls" || fail "redrawn attempts in $bad"
 bad=$(sql "SELECT r.id FROM runs r WHERE r.flow_name = 'slow' AND (SELECT count(*) FROM artifacts a WHERE a.run_id = r.id AND a.state = 'rejected') != 2")
 [ -z "$bad" ] && ok "each run recorded two rejected attempts" || fail "attempts in $bad"
-[ "$(cat out/slow.log)" = "$(for i in $(seq "$runs"); do printf '{"total": 5}'; done)" ] &&
+[ "$(cat out/slow.log)" = "$(for i in $(seq "$runs"); do printf '{"total": 5}\n'; done)" ] &&
 	ok "each of $runs runs shipped exactly once" || fail "ships: $(cat out/slow.log)"
 expect_exit 0 "the ledger verifies after the kills" -- "$WARRANT" ledger verify
 finish

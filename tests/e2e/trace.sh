@@ -29,6 +29,8 @@ bad=$(sql "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
 "$WARRANT" run f.yaml -q --input case=good >/dev/null 2>&1
 good=$(sql "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
 
+[ "$(wc -l < out.jsonl)" = 1 ] && [ "$(cat out.jsonl)" = '{"ok": true}' ] &&
+	ok "an appended record gets its newline" || fail "out.jsonl: $(od -c out.jsonl | head -3)"
 expect_exit 0 "a waterfall" -- "$WARRANT" trace "$good"
 expect_out "^traced  done" "heads it with the run"
 expect_out "^  draft \(generate\) +\|.*\| +[0-9.]+ ms" "the generate step, with its duration"
