@@ -78,6 +78,9 @@ int cli_decide(struct wr_store *store, const char *run_ref, const char *step,
 void cli_json_str(FILE *f, const char *s);
 /* Local time "YYYY-MM-DD HH:MM:SS" of epoch milliseconds. */
 void cli_time(int64_t ms, char *out, size_t size);
+/* For getopt's '?' or ':': the usage on stderr, then the option (arg) that
+ * was unknown or lacked its value; returns WR_EXIT_USAGE. */
+int cli_bad_option(const char *usage, const char *arg);
 /* True when s is "-h" or "--help". */
 int cli_is_help(const char *s);
 /* The name of the person at the keyboard, for the ledger. */

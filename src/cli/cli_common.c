@@ -36,6 +36,12 @@ int cli_exit_for(int rc)
 	return WR_EXIT_INTERNAL;
 }
 
+int cli_bad_option(const char *usage, const char *arg)
+{
+	fputs(usage, stderr);
+	return cli_fail(WR_EXIT_USAGE, "unknown or incomplete option '%s'", arg);
+}
+
 int cli_is_help(const char *s)
 {
 	return s && (!strcmp(s, "-h") || !strcmp(s, "--help"));

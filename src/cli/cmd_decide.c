@@ -83,9 +83,7 @@ static int decide(int argc, char **argv, enum wr_decision d)
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
-			fputs(usage, stderr);
-			return cli_fail(WR_EXIT_USAGE, "unknown or incomplete option '%s'",
-			                argv[optind - 1]);
+			return cli_bad_option(usage, argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 2) {

@@ -350,9 +350,7 @@ int cmd_eval(int argc, char **argv)
 		case 'H': html = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
-			fputs(usage, stderr);
-			return cli_fail(WR_EXIT_USAGE, "unknown or incomplete option '%s'",
-			                argv[optind - 1]);
+			return cli_bad_option(usage, argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {

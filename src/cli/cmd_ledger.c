@@ -67,9 +67,7 @@ int cmd_ledger(int argc, char **argv)
 		case 'r': vp.require_signed = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
-			fputs(usage, stderr);
-			return cli_fail(WR_EXIT_USAGE, "unknown or incomplete option '%s'",
-			                argv[optind]);
+			return cli_bad_option(usage, argv[optind]);
 		}
 	}
 	optind++;  /* back to argv's numbering */

@@ -64,9 +64,7 @@ int cmd_lock(int argc, char **argv)
 		case 's': p.store_path = optarg; break;
 		case 'h': fputs(lock_usage, stdout); return 0;
 		default:
-			fputs(lock_usage, stderr);
-			return cli_fail(WR_EXIT_USAGE, "unknown or incomplete option '%s'",
-			                argv[optind - 1]);
+			return cli_bad_option(lock_usage, argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {

@@ -206,9 +206,7 @@ static int parse(int argc, char **argv, const char *usage, int allow_inputs,
 			break;
 		case 'h': fputs(usage, stdout); return -1;
 		default:
-			fputs(usage, stderr);
-			return cli_fail(WR_EXIT_USAGE, "unknown or incomplete option '%s'",
-			                argv[optind - 1]);
+			return cli_bad_option(usage, argv[optind - 1]);
 		}
 	}
 	*first = optind;
