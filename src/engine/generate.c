@@ -321,17 +321,7 @@ int step_generate(struct engine *e, int idx, struct wr_err *err)
 	over = budget_before_call(e, provider_estimate_tokens(prompt.data) +
 	                          provider_estimate_tokens(system.data), why, sizeof(why));
 	if (over != WR_FAIL_NONE) {
-		if ((rc = store_begin(e->st, err)) < 0)
-			goto out;
-		if ((rc = engine_step_put(e, idx, "failed", over, why, NULL, 0, 0, err)) < 0 ||
-		    (rc = engine_finish(e, WR_RUN_FAILED, over, idx, why, err)) < 0 ||
-		    (rc = store_run_update(e->st, &e->run, err)) < 0) {
-			store_rollback(e->st);
-			goto out;
-		}
-		rc = store_commit(e->st, err);
-		e->status[idx] = SS_FAILED;
-		engine_event(e, WR_EV_STEP_END, idx, over, why, 0);
+		rc = engine_fail_step(e, idx, over, why, err);
 		goto out;
 	}
 	if (s->n_tools) {

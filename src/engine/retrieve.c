@@ -114,19 +114,7 @@ int step_retrieve(struct engine *e, int idx, struct wr_err *err)
 		 * problem, not a crash: the run fails with a class. */
 		if (rc == WR_EINVAL || rc == WR_EIO) {
 			snprintf(msg, sizeof(msg), "%s", err->msg);
-			if ((rc = store_begin(e->st, err)) < 0)
-				goto out;
-			e->status[idx] = SS_FAILED;
-			if ((rc = engine_step_put(e, idx, "failed", WR_FAIL_CONTEXT_MISSING, msg, NULL,
-			                          0, 0, err)) < 0 ||
-			    (rc = engine_finish(e, WR_RUN_FAILED, WR_FAIL_CONTEXT_MISSING, idx, msg,
-			                        err)) < 0 ||
-			    (rc = store_run_update(e->st, &e->run, err)) < 0) {
-				store_rollback(e->st);
-				goto out;
-			}
-			rc = store_commit(e->st, err);
-			engine_event(e, WR_EV_STEP_END, idx, WR_FAIL_CONTEXT_MISSING, msg, 0);
+			rc = engine_fail_step(e, idx, WR_FAIL_CONTEXT_MISSING, msg, err);
 		}
 		goto out;
 	}
