@@ -149,6 +149,13 @@ struct wr_flow_params {
 	 * each run are then the merged workflow's. Naming a model the file
 	 * lacks is an error. */
 	const char *model_overrides;
+	/* NULL, or a JSON object {STEP: "prompt template"} replacing the
+	 * prompts of the named generate steps (an eval variant's prompts). */
+	const char *prompt_overrides;
+	/* The organisation policy file; NULL: $WARRANT_POLICY, else the
+	 * nearest warrant.policy.yaml in the workflow's folder or above; "":
+	 * none. What it forbids is a load-time problem. */
+	const char *policy;
 };
 WR_API struct wr_flow_params wr_flow_default_params(void);
 
@@ -161,6 +168,10 @@ WR_API void wr_flow_free(struct wr_flow *flow);
  * every file it names. Valid while the flow lives. */
 WR_API const char *wr_flow_name(const struct wr_flow *flow);
 WR_API const char *wr_flow_hash(const struct wr_flow *flow);
+/* The organisation policy applied to flow: its path and SHA-256 (hex), or
+ * NULL when none; and whether it requires runs to match warrant.lock. */
+WR_API const char *wr_flow_policy(const struct wr_flow *flow, const char **hash);
+WR_API int wr_flow_policy_requires_lock(const struct wr_flow *flow);
 /* Default store path for a workflow: ".warrant/warrant.db" beside it. */
 WR_API int wr_flow_store_path(const char *flow_path, char *buf, size_t size);
 
@@ -643,6 +654,32 @@ WR_API int wr_lock_write(const char *flow_path, const struct wr_eval_report *r,
  * change and err naming the eval that accepted the lock; WR_ENOTFOUND when
  * there is no lock or it does not pin this workflow. */
 WR_API int wr_lock_check(const struct wr_flow *flow, char **changes, struct wr_err *err);
+
+/* --- lint: the workflow against the skill tree --- */
+
+enum wr_lint_status { WR_LINT_MISSING = 0, WR_LINT_WEAK, WR_LINT_PRESENT };
+
+#define WR_LINT_NODES 12
+
+struct wr_lint_node {
+	int level;                   /* 1 conditioning, 2 authority, 3 workflows,
+	                                4 compounding */
+	const char *name;            /* "intent", "context", ... */
+	enum wr_lint_status status;
+	char detail[240];            /* what was found */
+	char add[240];               /* the line to add, or "" */
+};
+
+struct wr_lint_report {
+	struct wr_lint_node nodes[WR_LINT_NODES];
+	int n_nodes;
+	int level;                   /* highest level with it and all below present; 0..4 */
+};
+
+/* Scores a loaded workflow (its policy applied) against the four levels of
+ * the skill tree: each node present, weak or missing, with the line to
+ * add. Reads the suites beside it and warrant.lock. */
+WR_API int wr_lint(const struct wr_flow *flow, struct wr_lint_report *r, struct wr_err *err);
 /* The workflow file a suite tests. Valid while the suite lives. */
 WR_API const char *wr_suite_workflow(const struct wr_suite *s);
 

@@ -35,6 +35,7 @@ int cmd_lock(int argc, char **argv);
 /* eval_html.c: the eval report as one self-contained HTML file; 0 or -1. */
 int eval_html_write(const char *path, const struct wr_eval_report *r);
 int cmd_diff(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

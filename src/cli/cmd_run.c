@@ -32,6 +32,10 @@ static const char run_usage[] =
 	"                           the built-in data/prices.yaml)\n"
 	"      --locked             refuse to start unless warrant.lock beside FLOW pins\n"
 	"                           this workflow as it is (see 'warrant lock', 'warrant diff')\n"
+	"                           (also when the organisation policy says 'lock: required')\n"
+	"      --policy FILE        the organisation policy (default: $WARRANT_POLICY, else\n"
+	"                           the nearest warrant.policy.yaml at or above FLOW's folder;\n"
+	"                           'none' for none)\n"
 	"  -q, --quiet              no progress lines\n"
 	"  -h, --help               this help\n"
 	"\n"
@@ -119,6 +123,7 @@ struct run_opts {
 	const char *store, *replay, *prices;
 	unsigned long long seed, max_steps;
 	int has_seed, quiet, cache, locked;
+	const char *policy;     /* --policy: a file, "" for none, NULL: found */
 };
 
 static int add_input(struct run_opts *o, char *arg)
@@ -161,6 +166,7 @@ static int parse(int argc, char **argv, const char *usage, int allow_inputs,
 		{ "cache", no_argument, NULL, 'C' },
 		{ "prices", required_argument, NULL, 'P' },
 		{ "locked", no_argument, NULL, 'L' },
+		{ "policy", required_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -204,6 +210,12 @@ static int parse(int argc, char **argv, const char *usage, int allow_inputs,
 				return cli_fail(WR_EXIT_USAGE, "--locked is checked when a run starts");
 			o->locked = 1;
 			break;
+		case 'Y':
+			if (!allow_inputs)
+				return cli_fail(WR_EXIT_USAGE, "--policy is applied when a run starts (a "
+				                "resumed run uses $WARRANT_POLICY or warrant.policy.yaml)");
+			o->policy = strcmp(optarg, "none") ? optarg : "";
+			break;
 		case 'h': fputs(usage, stdout); return -1;
 		default:
 			return cli_bad_option(usage, argv[optind - 1]);
@@ -233,13 +245,13 @@ static int check_lock(const struct wr_flow *flow)
 	int rc = wr_lock_check(flow, &changes, &err);
 
 	if (rc == WR_ESTATE) {
-		cli_fail(WR_EXIT_REJECTED, "--locked: refusing to run: %s", err.msg);
+		cli_fail(WR_EXIT_REJECTED, "locked: refusing to run: %s", err.msg);
 		fprintf(stderr, "%s(run the suite again and 'warrant lock' it if the change is "
 		        "wanted)\n", changes);
 		rc = WR_EXIT_REJECTED;
 	} else if (rc < 0) {
 		rc = cli_fail(err.code == WR_ENOTFOUND ? WR_EXIT_REJECTED : cli_exit_for(err.code),
-		              "--locked: refusing to run: %s", err.msg);
+		              "locked: refusing to run: %s", err.msg);
 	}
 	free(changes);
 	return rc;
@@ -266,13 +278,14 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	fp.on_problem = on_problem;
+	fp.policy = o.policy;
 	if (wr_flow_load(argv[first], &fp, &flow, &err) < 0) {
 		if (err.code != WR_ESPEC)  /* problems were printed one per line */
 			cli_fail(WR_EXIT_USAGE, "%s", err.msg);
 		rc = WR_EXIT_USAGE;
 		goto out;
 	}
-	if (o.locked && (rc = check_lock(flow)))
+	if ((o.locked || wr_flow_policy_requires_lock(flow)) && (rc = check_lock(flow)))
 		goto out;
 	if ((rc = cli_store_open_signed(o.store, argv[first], &store)))
 		goto out;

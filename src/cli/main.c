@@ -22,6 +22,7 @@ static const struct cli_cmd commands[] = {
 	{ "index", cmd_index, "index documents for retrieval" },
 	{ "search", cmd_search, "find the chunks of indexed documents that match words" },
 	{ "check", cmd_check, "validate workflow files" },
+	{ "lint", cmd_lint, "workflow and policy problems, and maturity against the skill tree" },
 	{ "validate", cmd_validate, "check JSON documents against a JSON Schema" },
 	{ "keygen", cmd_keygen, "make an Ed25519 key for signing the ledger" },
 	{ "attest", cmd_attest, "export a signed in-toto attestation of a run" },

@@ -31,6 +31,8 @@ int wr_flow_load(const char *path, const struct wr_flow_params *params,
 		sp.on_problem = params->on_problem;
 		sp.ud = params->ud;
 		sp.model_overrides = params->model_overrides;
+		sp.prompt_overrides = params->prompt_overrides;
+		sp.policy_path = params->policy;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -54,6 +56,20 @@ void wr_flow_free(struct wr_flow *flow)
 const char *wr_flow_name(const struct wr_flow *flow)
 {
 	return flow->spec->name;
+}
+
+const char *wr_flow_policy(const struct wr_flow *flow, const char **hash)
+{
+	const struct spec_policy *p = flow->spec->policy;
+
+	if (hash)
+		*hash = p ? p->hash : NULL;
+	return p ? p->path : NULL;
+}
+
+int wr_flow_policy_requires_lock(const struct wr_flow *flow)
+{
+	return flow->spec->policy && flow->spec->policy->lock;
 }
 
 const char *wr_flow_hash(const struct wr_flow *flow)

@@ -113,15 +113,17 @@ static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow
 	return 0;
 }
 
-/* Variant v's workflow: the file with the variant's model overrides. */
+/* Variant v's workflow: the file with the variant's models and prompts. */
 static int load_variant(const struct wr_suite *s, int v, struct wr_flow **out,
                         struct wr_err *err)
 {
 	struct wr_flow_params fp = wr_flow_default_params();
 	int rc;
 
-	if (s->n_variants)
+	if (s->n_variants) {
 		fp.model_overrides = s->variants[v].overrides;
+		fp.prompt_overrides = s->variants[v].prompts;
+	}
 	if ((rc = wr_flow_load(s->workflow, &fp, out, err)) < 0 && s->n_variants)
 		err_wrap(err, "variant '%s'", s->variants[v].name);
 	return rc;

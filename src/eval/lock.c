@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "core/buf.h"
+#include "core/diff.h"
 #include "core/err.h"
 #include "core/os.h"
 #include "engine/engine.h"
@@ -46,6 +47,52 @@ static json_t *models_json(const struct spec_flow *f)
 		json_t *m = f->models[i].options ? json_loads(f->models[i].options, 0, NULL) : NULL;
 
 		json_object_set_new(o, f->models[i].name, m ? m : json_object());
+	}
+	return o;
+}
+
+/* What a person reads in a diff: {STEP: prompt template} of the generate
+ * steps, and {STEP: schema} of their output schemas and schema checks
+ * ("STEP#N" for the Nth check of a check step). */
+static json_t *prompts_json(const struct spec_flow *f)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < f->n_steps; i++)
+		if (f->steps[i].kind == STEP_GENERATE && f->steps[i].prompt)
+			json_object_set_new(o, f->steps[i].id, json_string(f->steps[i].prompt));
+	return o;
+}
+
+/* A schema as indented text with sorted keys, so a diff shows lines. */
+static json_t *schema_text(const char *arg)
+{
+	json_t *doc = json_loads(arg, JSON_DECODE_ANY, NULL), *s;
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY |
+	                                   JSON_REAL_PRECISION(15)) : NULL;
+
+	s = json_string(text ? text : arg);
+	free(text);
+	json_decref(doc);
+	return s;
+}
+
+static json_t *schemas_json(const struct spec_flow *f)
+{
+	json_t *o = json_object();
+	char key[WR_ID_MAX + 16];
+
+	for (size_t i = 0; o && i < f->n_steps; i++) {
+		const struct spec_step *s = &f->steps[i];
+
+		if (s->output_schema && s->output_schema->arg)
+			json_object_set_new(o, s->id, schema_text(s->output_schema->arg));
+		for (size_t k = 0; k < s->n_checks; k++) {
+			if (s->checks[k].kind != CHECK_SCHEMA || !s->checks[k].arg)
+				continue;
+			snprintf(key, sizeof(key), "%s#%zu", s->id, k + 1);
+			json_object_set_new(o, key, schema_text(s->checks[k].arg));
+		}
 	}
 	return o;
 }
@@ -116,9 +163,11 @@ int wr_lock_write(const char *flow_path, const struct wr_eval_report *r, struct 
 		                                        "api_model", r->models[i].api_model,
 		                                        "system_fingerprint",
 		                                        r->models[i].system_fingerprint));
-	entry = json_pack("{s:s,s:s,s:o,s:{s:s,s:s,s:s,s:i,s:i,s:f,s:[f,f],s:f,s:o}}",
+	entry = json_pack("{s:s,s:s,s:o,s:o,s:o,s:s?,s:{s:s,s:s,s:s,s:i,s:i,s:f,s:[f,f],s:f,s:o}}",
 	                  "flow_hash", flow->spec->hash, "source_hash", src_hash,
-	                  "models", models_json(flow->spec), "accepted_by",
+	                  "models", models_json(flow->spec), "prompts", prompts_json(flow->spec),
+	                  "schemas", schemas_json(flow->spec), "policy_hash",
+	                  flow->spec->policy ? flow->spec->policy->hash : NULL, "accepted_by",
 	                  "suite", r->suite, "variant", v->name, "at", stamp, "runs", v->runs,
 	                  "passed", v->passed, "pass_rate", v->rate, "ci95", v->lo, v->hi,
 	                  "threshold", v->threshold, "served", served);
@@ -194,10 +243,47 @@ static void model_changes(json_t *then, json_t *now, struct buf *out)
 			change(out, "model '%s' was added", name);
 }
 
+/* Text values of then and now ({KEY: text}) compared; each change named
+ * and, where both sides exist, diffed line by line. */
+static void text_changes(json_t *then, json_t *now, const char *what, struct buf *out)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(then, k, v) {
+		json_t *n = json_object_get(now, k);
+
+		if (!json_is_string(n)) {
+			change(out, "%s of '%s' was removed", what, k);
+		} else if (strcmp(json_string_value(v), json_string_value(n))) {
+			change(out, "%s of '%s' changed:", what, k);
+			if (diff_lines(json_string_value(v), json_string_value(n), 2, "    ", out) < 0)
+				change(out, "    (out of memory while comparing)");
+		}
+	}
+	json_object_foreach(now, k, v)
+		if (!json_object_get(then, k))
+			change(out, "%s of '%s' was added", what, k);
+}
+
+static void policy_change(json_t *entry, const struct spec_flow *f, struct buf *out)
+{
+	const char *then = json_string_value(json_object_get(entry, "policy_hash"));
+	const char *now = f->policy ? f->policy->hash : NULL;
+
+	if (then && !now)
+		change(out, "no organisation policy applies now (one did then)");
+	else if (!then && now)
+		change(out, "the organisation policy %s applies now (none did then)",
+		       f->policy->path);
+	else if (then && strcmp(then, now))
+		change(out, "the organisation policy %s changed", f->policy->path);
+}
+
 int wr_lock_check(const struct wr_flow *flow, char **changes, struct wr_err *err)
 {
 	const struct spec_flow *f = flow->spec;
-	json_t *lock = NULL, *entry, *models = NULL, *by;
+	json_t *lock = NULL, *entry, *models = NULL, *prompts = NULL, *schemas = NULL, *by;
 	struct buf out = BUF_INIT;
 	char path[4096], src_hash[HASH_HEX];
 	const char *h;
@@ -220,6 +306,13 @@ int wr_lock_check(const struct wr_flow *flow, char **changes, struct wr_err *err
 	}
 	hash_hex(f->source, f->source_len, src_hash);
 	model_changes(json_object_get(entry, "models"), models, &out);
+	prompts = prompts_json(f);
+	schemas = schemas_json(f);
+	if (json_object_get(entry, "prompts"))
+		text_changes(json_object_get(entry, "prompts"), prompts, "the prompt", &out);
+	if (json_object_get(entry, "schemas"))
+		text_changes(json_object_get(entry, "schemas"), schemas, "the schema", &out);
+	policy_change(entry, f, &out);
 	h = json_string_value(json_object_get(entry, "source_hash"));
 	if (!h || strcmp(h, src_hash))
 		change(&out, "%s changed (steps, prompts, checks or models)", base_name(f->path));
@@ -244,6 +337,8 @@ int wr_lock_check(const struct wr_flow *flow, char **changes, struct wr_err *err
 out:
 	buf_release(&out);
 	json_decref(models);
+	json_decref(prompts);
+	json_decref(schemas);
 	json_decref(lock);
 	return rc;
 }

@@ -375,6 +375,53 @@ static int case_file(struct load *l, struct fy_node *n)
 
 /* --- variants --- */
 
+/* prompts: {STEP: text} or prompt_files: {STEP: file beside the suite},
+ * into v->prompts (JSON {STEP: text}). */
+static int yaml_prompts(struct load *l, struct fy_node *n, int files, struct suite_variant *v)
+{
+	json_t *o = v->prompts ? json_loads(v->prompts, 0, NULL) : json_object();
+	struct fy_node_pair *pair;
+	void *it = NULL;
+	int rc = 0;
+
+	if (!o)
+		return err_set(l->err, WR_ENOMEM, "out of memory");
+	if (!fy_node_is_mapping(n)) {
+		json_decref(o);
+		return bad(l, n, files ? "prompt_files maps a generate step's id to a file: "
+		           "{extract: prompts/extract-v2.txt}" : "prompts maps a generate step's id "
+		           "to its prompt: {extract: \"Extract ...\"}");
+	}
+	while (!rc && (pair = fy_node_mapping_iterate(n, &it))) {
+		char *step = scalar(fy_node_pair_key(pair)), *text = scalar(fy_node_pair_value(pair));
+		struct buf b = BUF_INIT;
+		char path[4096];
+
+		if (!step || !text) {
+			rc = bad(l, fy_node_pair_value(pair), "a prompt is a string");
+		} else if (files) {
+			if (os_join(l->s->dir, text, path, sizeof(path)) < 0 ||
+			    os_read_file(path, SUITE_MAX_FILE, &b, l->err) < 0)
+				rc = bad(l, fy_node_pair_value(pair), "cannot read prompt file '%s'", text);
+			else if (json_object_set_new(o, step, json_stringn(b.data ? b.data : "",
+			                                                   b.len)) < 0)
+				rc = bad(l, fy_node_pair_value(pair), "prompt file '%s' is not UTF-8 text",
+				         text);
+		} else if (json_object_set_new(o, step, json_string(text)) < 0) {
+			rc = bad(l, fy_node_pair_value(pair), "a prompt must be UTF-8 text");
+		}
+		buf_release(&b);
+		free(step);
+		free(text);
+	}
+	free(v->prompts);
+	v->prompts = rc ? NULL : json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!rc && !v->prompts)
+		return err_set(l->err, WR_ENOMEM, "out of memory");
+	return rc;
+}
+
 static int yaml_variant(struct load *l, struct fy_node *n)
 {
 	struct wr_suite *s = l->s;
@@ -411,8 +458,11 @@ static int yaml_variant(struct load *l, struct fy_node *n)
 			else if (!(v->overrides = fy_emit_node_to_string(
 			                   val, FYECF_MODE_JSON_TP | FYECF_WIDTH_INF)))
 				rc = err_set(l->err, WR_ENOMEM, "out of memory");
+		} else if (!strcmp(key, "prompts") || !strcmp(key, "prompt_files")) {
+			rc = yaml_prompts(l, val, key[6] == '_', v);
 		} else {
-			rc = bad(l, k, "unknown key '%s' in a variant (name, models, threshold)", key);
+			rc = bad(l, k, "unknown key '%s' in a variant (name, models, prompts, "
+			         "prompt_files, threshold)", key);
 		}
 		free(key);
 		if (rc)
@@ -500,6 +550,7 @@ void wr_suite_free(struct wr_suite *s)
 	for (size_t i = 0; i < s->n_variants; i++) {
 		free(s->variants[i].name);
 		free(s->variants[i].overrides);
+		free(s->variants[i].prompts);
 	}
 	free(s->variants);
 	free(s->path);

@@ -14,6 +14,9 @@
  *       - name: small
  *         models: {extract: {model: small-1, temperature: 0.2}}
  *         threshold: 0.6         # optional, else the suite's
+ *       - name: terse
+ *         prompts: {extract: "Extract the fields as JSON.\n{{inputs.invoice}}"}
+ *         # or prompt_files: {extract: prompts/terse.txt} (beside the suite)
  *
  * A JSONL file holds one case per line ({"name", "inputs", "expect"}); a CSV
  * file has a header row naming the inputs, plus optional "name" and
@@ -38,6 +41,7 @@ struct suite_case {
 struct suite_variant {
 	char *name;
 	char *overrides;             /* JSON {MODEL: {key: value}} for wr_flow_params */
+	char *prompts;               /* JSON {STEP: prompt}, or NULL */
 	double threshold;            /* -1: the suite's */
 };
 

@@ -156,8 +156,8 @@ static void format_problem(const struct ld *ld, const struct ld_problem *p, char
 }
 
 /* Sorts the problems into file order and hands them to the caller. */
-static int report_problems(struct ld *ld, const struct spec_params *params,
-                           struct wr_err *err)
+int ld_report_problems(struct ld *ld, const struct spec_params *params,
+                       struct wr_err *err)
 {
 	char line[WR_ERR_MAX];
 	size_t n = ld->n_probs < LD_MAX_REPORTED ? ld->n_probs : LD_MAX_REPORTED;
@@ -650,8 +650,8 @@ static int take_diag_errors(struct ld *ld, struct fy_diag *diag)
 
 /* Parses the source into one document; NULL when there is none (problems
  * recorded). */
-static struct fy_document *parse_yaml(struct ld *ld, struct fy_parser **fypp,
-                                      struct fy_diag **diagp)
+struct fy_document *ld_parse_yaml(struct ld *ld, struct fy_parser **fypp,
+                                  struct fy_diag **diagp, const char *empty)
 {
 	struct fy_diag_cfg dcfg;
 	struct fy_parse_cfg cfg;
@@ -680,8 +680,7 @@ static struct fy_document *parse_yaml(struct ld *ld, struct fy_parser **fypp,
 	if (take_diag_errors(ld, *diagp) > 0)
 		goto fail;
 	if (!doc || !fy_document_root(doc)) {
-		ld_problem(ld, start, "the file is empty: a workflow needs at least "
-		           "'contract' and 'steps'");
+		ld_problem(ld, start, "the file is empty: %s", empty);
 		goto fail;
 	}
 	next = fy_parse_load_document(*fypp);
@@ -767,7 +766,8 @@ static int load(const char *path, const char *bytes, size_t len,
 	flow->source = ld.src = src;
 	flow->source_len = ld.src_len = len;
 	if (ld_check_text(&ld, NULL, src, len, ld.root_pos) == 0) {
-		doc = parse_yaml(&ld, &fyp, &diag);
+		doc = ld_parse_yaml(&ld, &fyp, &diag,
+		                    "a workflow needs at least 'contract' and 'steps'");
 		if (doc) {
 			struct fy_node *root = fy_document_root(doc);
 
@@ -777,12 +777,16 @@ static int load(const char *path, const char *bytes, size_t len,
 			ld_walk(&ld, root);
 			if (!ld.oom)
 				ld_validate(&ld);
+			if (!ld.oom && !ld.n_probs && !ld.n_dropped &&
+			    (rc = ld_policy(&ld, params, err)) < 0)
+				goto out;
+			rc = WR_ENOMEM;
 		}
 	}
 	if (ld.oom)
 		goto out;
 	if (ld.n_probs || ld.n_dropped) {
-		rc = report_problems(&ld, params, err);
+		rc = ld_report_problems(&ld, params, err);
 		goto out;
 	}
 	if (compute_hash(&ld) < 0)
@@ -815,102 +819,6 @@ int spec_load_bytes(const char *path, const char *bytes, size_t len,
 	return load(path, bytes ? bytes : "", len, params, out, err);
 }
 
-/* --- model overrides (eval variants) --- */
-
-#define OVERRIDE_MAX_VALUES 256
-
-/* The JSON texts of the values: libfyaml keeps pointing into them until the
- * document is written out, so they live as long as it does. */
-struct kept {
-	char *text[OVERRIDE_MAX_VALUES];
-	size_t n;
-};
-
-/* One model's keys from ov (a JSON object) set into its YAML mapping. */
-static int override_model(struct fy_document *doc, struct fy_node *m, json_t *ov,
-                          struct kept *kept, const char *path, const char *name,
-                          struct wr_err *err)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(ov, k, v) {
-		char *text;
-		struct fy_node *val;
-		struct fy_node_pair *pair = fy_node_mapping_lookup_pair_by_string(m, k, FY_NT);
-		int bad;
-
-		if (kept->n >= OVERRIDE_MAX_VALUES)
-			return err_set(err, WR_ESPEC, "%s: more than %d overridden values", path,
-			               OVERRIDE_MAX_VALUES);
-		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-		if (!text)
-			return err_set(err, WR_ENOMEM, "out of memory");
-		kept->text[kept->n++] = text;
-		if (!(val = fy_node_build_from_string(doc, text, FY_NT)))
-			return err_set(err, WR_ESPEC, "%s: override of model '%s': bad value for '%s'",
-			               path, name, k);
-		bad = pair ? fy_node_pair_set_value(pair, val)
-		           : fy_node_mapping_append(m, fy_node_create_scalar_copy(doc, k, FY_NT), val);
-		if (bad) {
-			fy_node_free(val);
-			return err_set(err, WR_ENOMEM, "%s: cannot override '%s' of model '%s'", path, k,
-			               name);
-		}
-	}
-	return 0;
-}
-
-/* The file's bytes with overrides merged into models:, as new bytes in out. */
-static int apply_overrides(const char *path, const struct buf *in, const char *overrides,
-                           struct buf *out, struct wr_err *err)
-{
-	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
-	struct fy_document *doc = NULL;
-	struct fy_node *models;
-	json_error_t je;
-	json_t *o = json_loads(overrides, 0, &je), *ov;
-	struct kept kept = { { NULL }, 0 };
-	const char *name;
-	char *text = NULL;
-	int rc = WR_ESPEC;
-
-	if (!json_is_object(o)) {
-		err_set(err, WR_EINVAL, "model overrides: not a JSON object: %s", je.text);
-		goto out;
-	}
-	doc = fy_document_build_from_string(&cfg, in->data, in->len);
-	models = doc ? fy_node_by_path(fy_document_root(doc), "/models", FY_NT, FYNWF_DONT_FOLLOW)
-	             : NULL;
-	json_object_foreach(o, name, ov) {
-		struct fy_node *m = models ? fy_node_mapping_lookup_by_string(models, name, FY_NT)
-		                           : NULL;
-
-		if (!m || !fy_node_is_mapping(m) || !json_is_object(ov)) {
-			err_set(err, WR_ESPEC, "%s: no model '%s' to override (or its override is not "
-			        "a mapping)", path, name);
-			goto out;
-		}
-		if ((rc = override_model(doc, m, ov, &kept, path, name, err)) < 0)
-			goto out;
-		rc = WR_ESPEC;
-	}
-	if (!(text = fy_emit_document_to_string(doc, FYECF_MODE_BLOCK | FYECF_WIDTH_INF))) {
-		rc = err_set(err, WR_ENOMEM, "%s: cannot write the merged workflow", path);
-		goto out;
-	}
-	buf_reset(out);
-	buf_add(out, text, strlen(text));
-	rc = 0;
-out:
-	free(text);
-	fy_document_destroy(doc);
-	for (size_t i = 0; i < kept.n; i++)
-		free(kept.text[i]);
-	json_decref(o);
-	return rc;
-}
-
 int spec_load(const char *path, const struct spec_params *params,
               struct spec_flow **out, struct wr_err *err)
 {
@@ -923,10 +831,10 @@ int spec_load(const char *path, const struct spec_params *params,
 	if (!path)
 		return err_set(err, WR_EINVAL, "spec_load: no path");
 	rc = os_read_file(path, LD_MAX_FILE, &b, err);
-	if (rc == 0 && params && params->model_overrides) {
+	if (rc == 0 && params && (params->model_overrides || params->prompt_overrides)) {
 		struct buf merged = BUF_INIT;
 
-		if ((rc = apply_overrides(path, &b, params->model_overrides, &merged, err)) == 0)
+		if ((rc = ld_apply_overrides(path, &b, params, &merged, err)) == 0)
 			rc = load(path, merged.data, merged.len, params, out, err);
 		buf_release(&merged);
 	} else if (rc == 0) {

@@ -111,8 +111,11 @@ struct spec_tool {
 	const char *values_json;/* {"arg": [allowed values]} (compact), or NULL */
 	enum spec_effect effect;
 	int max_calls;          /* calls allowed per step run; 0: unlimited */
-	int approval;           /* approval: required: calls wait for a person
-	                           (not yet durable: such calls are denied) */
+	int approval;           /* approval: required: calls wait for a person */
+	const char *policy_deny;/* why the organisation policy denies it, or NULL */
+	const char **policy_read;  /* file tools: the policy's globs (absolute), which
+	                              paths must match too; NULL: no narrowing */
+	const char **policy_write;
 	const char **argv;      /* command: NULL-terminated template; mcp: the server */
 	size_t n_argv;
 	const char **only;      /* mcp: the server's tools offered (NULL: all) */
@@ -202,6 +205,45 @@ struct spec_context {
 	struct spec_pos drop_pos;
 };
 
+/* Check kinds as bits, for the policy's ship rules. */
+#define SPEC_CHECK_BIT(k) (1u << (k))
+
+/* The organisation policy (warrant.policy.yaml): what every workflow may
+ * use, at most, and must have. Loading applies it: what can be narrowed
+ * (tool envelopes, unset budgets, data never to send) is narrowed; what
+ * cannot (a model it does not allow, a budget above its maximum, a ship
+ * without the checks or approval it requires) is a load-time problem. */
+struct spec_policy_ship {
+	const char *glob;        /* destinations it covers ("*.json", "*") */
+	unsigned checks;         /* SPEC_CHECK_BIT of each kind required */
+	struct spec_pos pos;
+};
+
+struct spec_policy {
+	const char *path;        /* as found */
+	const char *dir;         /* its folder, absolute: tool paths resolve here */
+	char hash[HASH_HEX];     /* of its bytes */
+	const char **providers;  /* allowed providers; NULL: any */
+	struct spec_pos providers_pos;
+	const char **models;     /* allowed model ids (globs); NULL: any */
+	struct spec_pos models_pos;
+	struct spec_budget budget;   /* maxima; 0: none */
+	struct spec_pos budget_pos;
+	int ship_approval;       /* every ship needs an approve step */
+	struct spec_pos ship_approval_pos;
+	struct spec_policy_ship *ship;
+	size_t n_ship;
+	const char **tool_deny;  /* tool names, kinds or effect classes */
+	struct spec_pos tool_deny_pos;
+	unsigned tool_approval;  /* 1 << spec_effect needing approval: required */
+	struct spec_pos tool_approval_pos;
+	int tool_max_calls;      /* 0: none */
+	const char **tool_read;  /* globs beneath dir; NULL: no narrowing */
+	const char **tool_write;
+	struct spec_pos tool_read_pos, tool_write_pos;
+	int lock;                /* runs must match warrant.lock (as --locked) */
+};
+
 struct spec_flow {
 	struct arena arena;
 	const char *path;       /* as given */
@@ -224,6 +266,7 @@ struct spec_flow {
 	char hash[HASH_HEX];    /* SHA-256 over the file and every file it names */
 	void *step_index;       /* private to spec: the id -> index table that keeps
 	                           spec_step_find fast; NULL in flows built by hand */
+	const struct spec_policy *policy; /* applied at load; NULL: none found */
 };
 
 struct spec_params {
@@ -234,7 +277,19 @@ struct spec_params {
 	 * the flow's source, so the hash and the bytes kept with each run are
 	 * those of the variant, not of the file. */
 	const char *model_overrides;
+	/* The organisation policy: a file, "" for none, or NULL to find one:
+	 * $WARRANT_POLICY, else the nearest warrant.policy.yaml in the flow's
+	 * folder or a folder above it. */
+	const char *policy_path;
+	/* NULL, or a JSON object {STEP: "prompt template"} replacing the
+	 * prompts of the named generate steps (an eval variant's prompts:). */
+	const char *prompt_overrides;
 };
+
+/* The policy file spec_load would apply to a flow at flow_path (see
+ * spec_params.policy_path); "" in buf when none. */
+int spec_policy_find(const char *flow_path, const char *given, char *buf, size_t size,
+                     struct wr_err *err);
 
 /* Loads path. On WR_ESPEC every problem went to on_problem and the first is
  * in err. *out is the caller's (spec_free). */

@@ -16,6 +16,7 @@
 #include <libfyaml.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "spec/spec.h"
 
 #define LD_MAX_FILE ((size_t)8 << 20)   /* workflow, prompt and script files */
@@ -165,6 +166,22 @@ int ld_need_mapping(struct ld *ld, const struct ld_kv *kv, const char *what);
 int ld_id_ok(const char *s, int dash);
 
 /* --- the passes --- */
+
+/* Parses ld->src as one YAML document; empty: what the file should hold. */
+struct fy_document *ld_parse_yaml(struct ld *ld, struct fy_parser **fypp,
+                                  struct fy_diag **diagp, const char *empty);
+/* Hands ld's problems, sorted, to params->on_problem; returns WR_ESPEC. */
+int ld_report_problems(struct ld *ld, const struct spec_params *params,
+                       struct wr_err *err);
+/* in merged with params' model and prompt overrides (overrides.c). */
+int ld_apply_overrides(const char *path, const struct buf *in,
+                       const struct spec_params *params, struct buf *out,
+                       struct wr_err *err);
+void ld_walk_budget(struct ld *ld, const struct ld_kv *top, struct spec_budget *b);
+/* Finds, loads and applies the organisation policy (policy.c): narrows the
+ * flow and reports what it forbids as problems of ld. 0, or WR_ESPEC after
+ * reporting the policy file's own problems, or an error in err. */
+int ld_policy(struct ld *ld, const struct spec_params *params, struct wr_err *err);
 
 void ld_walk(struct ld *ld, struct fy_node *root);       /* walk.c */
 void ld_walk_steps(struct ld *ld, const struct ld_kv *top); /* steps.c */

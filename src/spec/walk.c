@@ -616,9 +616,8 @@ static void walk_models(struct ld *ld, const struct ld_kv *top)
 
 static const char *const budget_keys[] = { "tokens", "cost_usd", "seconds", "calls", NULL };
 
-static void walk_budget(struct ld *ld, const struct ld_kv *top)
+void ld_walk_budget(struct ld *ld, const struct ld_kv *top, struct spec_budget *b)
 {
-	struct spec_budget *b = &ld->flow->budget;
 	struct ld_kv kv;
 	void *it = NULL;
 	long long v;
@@ -750,7 +749,7 @@ void ld_walk(struct ld *ld, struct fy_node *root)
 		} else if (!strcmp(kv.key, "models")) {
 			walk_models(ld, &kv);
 		} else if (!strcmp(kv.key, "budget")) {
-			walk_budget(ld, &kv);
+			ld_walk_budget(ld, &kv, &ld->flow->budget);
 		} else if (!strcmp(kv.key, "context")) {
 			walk_context(ld, &kv);
 		} else if (!strcmp(kv.key, "tools")) {

@@ -339,7 +339,7 @@ static int values_ok(const struct spec_tool *t, json_t *args, char *reason, size
 static int paths_ok(struct tool_env *env, const struct spec_tool *t, json_t *args,
                     char *reason, size_t size)
 {
-	char resolved[PATH_MAX];
+	char resolved[PATH_MAX], again[PATH_MAX];
 	json_t *p = json_object_get(args, "path");
 	int w = t->kind == TOOL_WRITE_FILE;
 
@@ -353,9 +353,19 @@ static int paths_ok(struct tool_env *env, const struct spec_tool *t, json_t *arg
 		snprintf(reason, size, "'content' must be a string");
 		return 0;
 	}
-	return tool_path_allowed(env->root, w ? t->write : t->read, json_string_value(p),
-	                         json_string_length(p), w, resolved, sizeof(resolved), reason,
-	                         size);
+	if (!tool_path_allowed(env->root, w ? t->write : t->read, json_string_value(p),
+	                       json_string_length(p), w, resolved, sizeof(resolved), reason, size))
+		return 0;
+	/* the organisation policy narrows: the resolved path must match its
+	 * globs too (they are absolute) */
+	if ((w ? t->policy_write : t->policy_read) &&
+	    !tool_path_allowed("/", w ? t->policy_write : t->policy_read, resolved,
+	                       strlen(resolved), w, again, sizeof(again), reason, size)) {
+		snprintf(reason, size, "path '%.80s' is outside the paths the organisation policy "
+		         "lets tools %s", json_string_value(p), w ? "write" : "read");
+		return 0;
+	}
+	return 1;
 }
 
 int tool_check(struct tool_env *env, const char *name, const char *args, int *oi,
@@ -383,7 +393,11 @@ int tool_check(struct tool_env *env, const char *name, const char *args, int *oi
 	}
 	t = &env->flow->tools[*ti];
 	if (!t->allow) {
-		snprintf(reason, size, "tool '%s' is denied by the workflow (allow: false)", t->name);
+		if (t->policy_deny)
+			snprintf(reason, size, "tool '%s' is denied by %s", t->name, t->policy_deny);
+		else
+			snprintf(reason, size, "tool '%s' is denied by the workflow (allow: false)",
+			         t->name);
 		return 0;
 	}
 	if (t->max_calls && env->used[*ti] >= t->max_calls) {
