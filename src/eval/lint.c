@@ -259,7 +259,11 @@ static int find_suite(const struct spec_flow *f, char *name, size_t size, int *t
 		struct dirent *de;
 		DIR *d;
 
-		if (os_join(f->dir, subs[s], dir, sizeof(dir)) < 0 || !(d = opendir(dir)))
+		if (!*subs[s])
+			snprintf(dir, sizeof(dir), "%s", *f->dir ? f->dir : ".");
+		else if (os_join(f->dir, subs[s], dir, sizeof(dir)) < 0)
+			continue;
+		if (!(d = opendir(dir)))
 			continue;
 		while ((de = readdir(d))) {
 			size_t n = strlen(de->d_name);

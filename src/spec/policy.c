@@ -185,7 +185,8 @@ static int tool_kind_of(const char *name)
 	return -1;
 }
 
-/* Path globs, made absolute against the policy's folder. */
+/* Path globs, made absolute against the policy's folder; a folder without
+ * wildcards stands for everything beneath it. */
 static const char **abs_globs(struct ld *ld, const struct ld_kv *kv, const char *dir)
 {
 	const char **g;
@@ -194,8 +195,16 @@ static const char **abs_globs(struct ld *ld, const struct ld_kv *kv, const char 
 	if (!(g = ld_str_list(ld, kv, &n)))
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		char joined[PATH_MAX];
+		char joined[PATH_MAX], tail[PATH_MAX + 4];
 
+		/* a plain folder covers what is beneath it */
+		if (!strpbrk(g[i], "*?[")) {
+			snprintf(tail, sizeof(tail), "%s/**", g[i]);
+			if (!(g[i] = arena_strdup(ld->a, tail))) {
+				ld->oom = 1;
+				return NULL;
+			}
+		}
 		if (g[i][0] == '/')
 			continue;
 		if (os_join(dir, g[i], joined, sizeof(joined)) < 0) {

@@ -79,4 +79,33 @@ expect_exit 0 "--locked runs it" -- "$WARRANT" run --locked f.yaml -i q=z
 cp f.yaml g.yaml
 expect_exit 3 "an unlocked workflow beside a lock is refused" -- "$WARRANT" run --locked g.yaml -i q=x
 expect_out "g.yaml is not locked" "says so"
+
+# --- prompts and schemas are pinned too: diff shows their text, line by line ---
+cat > p.yaml <<'YAML'
+name: prompted
+contract: {purpose: answer in JSON}
+inputs: {q: {description: a question}}
+models: {m: {provider: script, file: good.yaml}}
+steps:
+  - id: a
+    kind: generate
+    model: m
+    prompt: |
+      You answer questions.
+      Question: {{inputs.q}}
+      Answer in JSON.
+    output_schema: {type: object, required: [ok]}
+  - {id: c, kind: check, of: a, checks: [{json: true}]}
+YAML
+printf 'name: ps\nworkflow: p.yaml\ncases:\n  - {name: one, inputs: {q: x}}\n' > ps.yaml
+expect_exit 0 "a prompted workflow is locked" -- "$WARRANT" lock ps.yaml
+sed -i 's/Answer in JSON./Answer in one JSON object.\n      Be brief./; s/required: \[ok\]/required: [ok, why]/' p.yaml
+expect_exit 1 "diff after a prompt and schema change" -- "$WARRANT" diff p.yaml
+expect_out "^the prompt of 'a' changed:" "names the prompt"
+expect_out "^      Question: \{\{inputs.q\}\}$" "an unchanged line as context"
+expect_out "^    - Answer in JSON.$" "the removed line"
+expect_out "^    \+ Answer in one JSON object.$" "the added lines"
+expect_out "^    \+ Be brief.$" "every added line"
+expect_out "^the schema of 'a' changed:" "names the schema"
+expect_out '^    \+     "why"$' "the schema's new line"
 finish

@@ -93,4 +93,35 @@ expect_out "variant 'x': .*temperature" "the workflow's own check applies"
 printf 'workflow: f.yaml\nvariants:\n  - {models: {}}\ncases:\n  - {name: a, inputs: {q: x}}\n' > bad3.yaml
 expect_exit 2 "a variant without a name" -- "$WARRANT" eval bad3.yaml
 expect_out "bad3.yaml:3:.*a variant has a name" "at file:line:col"
+
+# --- a variant may change prompts: inline, or from a file beside the suite ---
+cat > echo.yaml <<'YAML'
+pick: match
+responses:
+  - {match: "TERSE", text: "{\"ok\": 1}"}
+  - {match: "FILE PROMPT", text: "{\"ok\": 2}"}
+  - {text: "not json"}
+YAML
+sed 's/file: good.yaml/file: echo.yaml/' f.yaml > pf.yaml
+echo 'FILE PROMPT {{inputs.q}}' > alt.txt
+cat > ps.yaml <<'YAML'
+name: prompts
+workflow: pf.yaml
+variants:
+  - {name: base, models: {}}
+  - {name: terse, prompts: {a: "TERSE {{inputs.q}}"}}
+  - {name: filed, prompt_files: {a: alt.txt}}
+cases:
+  - {name: one, inputs: {q: hello}}
+YAML
+expect_exit 3 "prompt variants (the base fails its threshold)" -- "$WARRANT" eval ps.yaml --json
+pj() { sqlite3 :memory: "SELECT json_extract(CAST(readfile('last.out') AS TEXT), '$1')"; }
+[ "$(pj '$.variants[0].passed')" = 0 ] && [ "$(pj '$.variants[1].passed')" = 1 ] && [ "$(pj '$.variants[2].passed')" = 1 ] &&
+	ok "each variant's prompt is the one the model saw" || fail "variants: $(pj '$.variants')"
+ht=$(pj '$.variants[1].flow_hash')
+src=$(sqlite3 $db "SELECT CAST(b.bytes AS TEXT) FROM runs r JOIN blobs b ON b.hash = r.flow_blob WHERE r.flow_hash = '$ht' LIMIT 1")
+printf '%s' "$src" | grep -q 'TERSE {{inputs.q}}' && ok "the run keeps the variant's prompt in its workflow bytes" || fail "kept: $src"
+printf 'name: bad\nworkflow: pf.yaml\nvariants:\n  - {name: x, prompts: {nosuch: "hi"}}\ncases:\n  - {name: one, inputs: {q: hello}}\n' > bad-ps.yaml
+expect_exit 2 "a prompt for a step that does not exist" -- "$WARRANT" eval bad-ps.yaml
+expect_out "no step 'nosuch'" "is named"
 finish
