@@ -3,7 +3,8 @@
 # symlink, hard link and /proc escapes, writes outside the allow-list and
 # through links, option and shell injection into a command tool, unknown and
 # denied tools, arguments that break the schema). The envelope allows none
-# of them; the test judges from outside: no file outside the allowed
+# of them (and then tools it lets run try the network, which the sandbox
+# must stop); the test judges from outside: no file outside the allowed
 # folders changed or appeared, the secret never reached the model, and the
 # ledger holds one tool_denied entry, with its reason, per request.
 . "$WR_ROOT/tests/lib.sh"
@@ -130,4 +131,76 @@ if diff ../before.sum ../after.sum > ../diff.out; then ok "no file changed or ap
 if sql "SELECT bytes FROM blobs" | grep -q "top secret"; then fail "the secret reached the record"; else
 	ok "the secret is in no request, result or blob"; fi
 expect_exit 0 "the ledger verifies" -- "$WARRANT" ledger verify
+
+# --- network: tools the envelope lets run, with no network effect, try to
+# reach a listener the test started on 127.0.0.1; the sandbox (a new network
+# namespace, Landlock TCP rules) must stop every attempt. Judged by the
+# listener's own count of accepted connections. ---
+if ! "$WARRANT" sandbox --probe | grep -Eq '^(netns|landlock-net) +yes'; then
+	echo "SKIP network attempts: the kernel has neither network namespaces nor Landlock TCP rules"
+else
+	esc=$(dirname "$WARRANT")/sbx_escape
+	mkdir -p bin && cp "$esc" bin/escape
+	"$esc" listen "$top/port" & lpid=$!
+	for _ in $(seq 50); do [ -s "$top/port" ] && break; sleep 0.1; done
+	port=$(cat "$top/port")
+	cat > net.yaml <<'YAML'
+name: net
+contract: {purpose: summarise the notes}
+models:
+  m: {provider: script, file: net-model.yaml}
+tools:
+  probe:
+    kind: command
+    argv: [./escape, connect, '{{args.port}}']
+    read: [bin]
+    schema: {type: object, properties: {port: {type: string, pattern: '^[0-9]{1,5}$'}}, required: [port]}
+    allow_weaker: true
+  shell:
+    kind: command
+    argv: [/bin/bash, -c, 'exec 3<>"/dev/tcp/$0/$1" && echo connected', '{{args.host}}', '{{args.port}}']
+    schema: {type: object, properties: {host: {type: string, pattern: '^[0-9a-z.:]+$'}, port: {type: string, pattern: '^[0-9]{1,5}$'}}, required: [host, port]}
+    allow_weaker: true
+  bind: {kind: command, argv: [./escape, bind], read: [bin], allow_weaker: true}
+steps:
+  - id: draft
+    kind: generate
+    model: m
+    prompt: Summarise the notes.
+    tools: [probe, shell, bind]
+  - {id: verify, kind: check, of: draft, checks: [{contains: SUMMARY}]}
+YAML
+	{
+		echo "responses:"
+		echo "  - tool_calls:"
+		for i in $(seq 10); do echo "      - {name: probe, arguments: '{\"port\": \"$port\"}'}"; done
+		for h in 127.0.0.1 localhost 0.0.0.0 127.1 127.0.0.2; do
+			for i in 1 2 3; do echo "      - {name: shell, arguments: '{\"host\": \"$h\", \"port\": \"$port\"}'}"; done
+		done
+		for i in $(seq 5); do echo "      - {name: bind, arguments: '{}'}"; done
+		echo "  - text: 'SUMMARY the network was out of reach'"
+	} > net-model.yaml
+	expect_exit 0 "tools that try the network run in a sandbox without it" -- "$WARRANT" run net.yaml
+	run=$(sql "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+	n=$(sql "SELECT count(*) FROM ledger WHERE run_id = '$run' AND action = 'tool_allowed'")
+	[ "$n" = 30 ] && ok "30 network attempts ran inside the envelope" || fail "allowed $n of 30"
+	sleep 0.2
+	[ ! -s "$top/port.accepted" ] && ok "the listener accepted no connection" ||
+		fail "the listener accepted $(wc -l < "$top/port.accepted") connections"
+	req=$(sql "SELECT CAST(b.bytes AS TEXT) FROM calls c JOIN blobs b ON b.hash = c.request_hash WHERE c.run_id = '$run' AND c.call_index = 1")
+	if printf '%s' "$req" | grep -q "connected\|connect: ok\|bind: ok"; then
+		fail "a tool reported a connection or a bound port"
+	else ok "no tool reported a connection or a bound port"; fi
+	res=$(printf '%s' "$req" | grep -o '<<<[^>]*>>>')
+	[ "$(printf '%s\n' "$res" | grep -c '^<<<\\nconnect: [A-Z].*exit status probe 1')" = 10 ] &&
+	[ "$(printf '%s\n' "$res" | grep -c '^<<<\\nbind: [A-Z].*exit status bind 1')" = 5 ] &&
+	[ "$(printf '%s\n' "$res" | grep -c 'exit status shell 1.*/dev/tcp/[^:]*: [A-Z]')" = 15 ] &&
+		ok "each attempt ran and was refused by the kernel" || fail "tool results: $(printf '%s\n' "$res" | sort | uniq -c)"
+	# control: the same program outside the sandbox does connect
+	"$esc" connect "$port" > /dev/null 2>&1
+	sleep 0.2
+	[ "$(wc -l < "$top/port.accepted" 2>/dev/null)" = 1 ] && ok "control: outside the sandbox it connects" ||
+		fail "control connection not seen (the listener's count is not to be trusted)"
+	kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
+fi
 finish

@@ -8,7 +8,8 @@
  *   escape connect PORT   exit 0 when a TCP connect to 127.0.0.1:PORT worked
  *   escape bind           exit 0 when it could listen on a TCP port
  *   escape listen FILE    (outside) listens on 127.0.0.1, writes the port to
- *                         FILE, accepts and closes connections until killed
+ *                         FILE, accepts and closes connections until killed,
+ *                         a line in FILE.accepted for each
  *   escape forkbomb       forks until refused; exit 0 when refused (contained)
  *   escape hog MB         allocates and touches MB; exit 0 when refused
  *   escape spew BYTES     writes BYTES to stdout
@@ -119,6 +120,7 @@ static int serve(const char *file)
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char log[4096];
 	FILE *f;
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0 ||
@@ -131,8 +133,15 @@ static int serve(const char *file)
 	for (;;) {
 		int c = accept(fd, NULL, NULL);
 
-		if (c >= 0)
-			close(c);
+		if (c < 0)
+			continue;
+		close(c);
+		/* one line per connection in FILE.accepted, for tests that count */
+		snprintf(log, sizeof(log), "%s.accepted", file);
+		if ((f = fopen(log, "a"))) {
+			fputs("accepted\n", f);
+			fclose(f);
+		}
 	}
 }
 
