@@ -16,6 +16,14 @@ for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
 base="http://127.0.0.1:$(cat port)"
 served() { curl -s "$base/stats" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'; }
 
+# --json-echo's answer is JSON whose echo is the prompt, quotes and
+# backslashes included.
+curl -s "$base/v1/chat/completions" -d '{"messages":[{"role":"user","content":"say \"hi\" \\ ok"}]}' > echo.json
+got=$(sqlite3 :memory: "SELECT json_extract(json_extract(CAST(readfile('echo.json') AS TEXT),
+	'\$.choices[0].message.content'), '\$.echo')")
+[ "$got" = 'say "hi" \ ok' ] && ok "mockllm --json-echo echoes the prompt as JSON" || fail "echo: $(cat echo.json)"
+curl -s -X POST "$base/reset" > /dev/null
+
 cat > f.yaml <<EOF2
 name: echo
 contract: {purpose: repeat the case back as JSON}
