@@ -4,7 +4,7 @@
 #   make test       unit tests, golden cases and end-to-end CLI tests
 #   make demo       install missing Debian packages (as root), build, run the example offline
 #   make check      sanitizer build + tests, and static analysis
-#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools for one)
+#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|promptfoo for one)
 #   make fuzz       libFuzzer target for the workflow loader (clang)
 #
 # WERROR=1 turns warnings into errors (CI sets it). SAN=1 builds with ASan+UBSan.

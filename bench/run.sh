@@ -11,6 +11,8 @@
 #   8. spans: wr_trace_each over a 10 000-step run, and its run page
 #   9. one tool call: the envelope decision, read_file, a sandboxed command
 # BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools runs one of them.
+# BENCH=promptfoo (not in the default set: it installs promptfoo from npm
+# the first time) runs warrant eval against promptfoo eval, 1000 cases.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,4 +59,8 @@ fi
 if [ "$only" = all ] || [ "$only" = spans ]; then
 	echo "== trace spans: a 10 000-step run (25 001 spans), SQLite on disk =="
 	"$root/bench/web/spans.sh" "$build"
+fi
+if [ "$only" = promptfoo ]; then
+	echo "== eval: 1000 cases against the mock server, warrant eval vs promptfoo eval =="
+	"$root/bench/promptfoo/run.sh" "$build"
 fi

@@ -20,7 +20,8 @@ int prices_load(const char *path, struct prices **out, struct wr_err *err);
 /* The same from bytes in memory; name is used in messages. */
 int prices_load_bytes(const char *name, const char *bytes, size_t len,
                       struct prices **out, struct wr_err *err);
-/* The table shipped in data/prices.yaml, compiled in. */
+/* The table shipped in data/prices.yaml, compiled in: parsed once per
+ * process and shared (read-only); prices_free of it does nothing. */
 int prices_load_builtin(struct prices **out, struct wr_err *err);
 void prices_free(struct prices *p);
 

@@ -2,7 +2,7 @@
  *
  *     cc -O2 -o build/mockllm tests/servers/mockllm.c     (tests/servers/build.sh)
  *     mockllm [--port N] [--latency-ms N] [--reply TEXT] [--log FILE]
- *             [--require-key KEY]
+ *             [--require-key KEY] [--json-echo]
  *
  * Listens on 127.0.0.1 (port 0 picks one) and prints the port on stdout.
  * One thread, poll(2), HTTP/1.1 with keep-alive. Answers
@@ -13,8 +13,9 @@
  *     POST /reset    zeroes the counters
  *
  * The reply is --reply, else "echo: " and the last "content" string of the
- * request. Faults come from an X-Mock header or a "[mock:...]" marker in the
- * request body, a comma-separated list of:
+ * request; with --json-echo, the JSON text {"echo":"<that string>"}. Faults
+ * come from an X-Mock header or a "[mock:...]" marker in the request body, a
+ * comma-separated list of:
  *
  *     status=N         answer with HTTP N (an error body that quotes the key)
  *     fail=N           apply the faults only to the first N requests with
@@ -74,7 +75,7 @@ struct fault {
 };
 
 static struct {
-	int latency_ms;
+	int latency_ms, json_echo;
 	const char *reply, *key;
 	FILE *log;
 	int64_t t0;
@@ -245,6 +246,17 @@ static void reply_text(struct sbuf *t, const char *body, const struct fault *f,
 	}
 	if (g.reply) {
 		sb_add(t, g.reply, strlen(g.reply));
+	} else if (g.json_echo) {
+		/* c is already escaped for a JSON string; escaped once more, the
+		 * object is itself the content of one. */
+		c = last_content(body, &n);
+		sb_add(t, "{\\\"echo\\\":\\\"", 12);
+		for (size_t i = 0; i < n; i++) {
+			if (c[i] == '"' || c[i] == '\\')
+				sb_add(t, "\\", 1);
+			sb_add(t, c + i, 1);
+		}
+		sb_add(t, "\\\"}", 3);
 	} else {
 		c = last_content(body, &n);
 		sb_add(t, "echo: ", 6);
@@ -592,12 +604,16 @@ int main(int argc, char **argv)
 			g.reply = val;
 		else if (!strcmp(arg, "--require-key") && val)
 			g.key = val;
+		else if (!strcmp(arg, "--json-echo")) {
+			g.json_echo = 1;
+			continue;
+		}
 		else if (!strcmp(arg, "--log") && val) {
 			if (!(g.log = fopen(val, "a")))
 				die(val);
 		} else {
 			fprintf(stderr, "usage: mockllm [--port N] [--latency-ms N] [--reply TEXT]"
-			        " [--log FILE] [--require-key KEY]\n");
+			        " [--log FILE] [--require-key KEY] [--json-echo]\n");
 			return 2;
 		}
 		i++;
