@@ -332,16 +332,21 @@ static int execute(struct engine *e, struct wr_run_result *res, struct wr_err *e
 	return rc;
 }
 
+/* "YYYYMMDD-HHMMSS-" and 48 random bits: an eval starts a thousand runs a
+ * second, and two of them must not share an id (24 bits did, now and then). */
 static void make_run_id(char id[WR_ID_MAX])
 {
-	unsigned char r[3];
+	unsigned char r[6];
 	time_t now = time(NULL);
 	struct tm tm;
+	int n;
 
 	gmtime_r(&now, &tm);
 	os_random(r, sizeof(r));
-	snprintf(id, WR_ID_MAX, "%04d%02d%02d-%02d%02d%02d-%02x%02x%02x", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, r[0], r[1], r[2]);
+	n = snprintf(id, WR_ID_MAX, "%04d%02d%02d-%02d%02d%02d-", tm.tm_year + 1900,
+	             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	for (size_t i = 0; i < sizeof(r) && n > 0 && n + 2 < WR_ID_MAX; i++)
+		n += snprintf(id + n, (size_t)(WR_ID_MAX - n), "%02x", r[i]);
 }
 
 /* The meta key that remembers which run a replay answers from, so that a
