@@ -535,6 +535,7 @@ struct wr_eval_case {
 	int runs, passed;            /* passed: runs that met the case's expectation */
 	enum wr_failure failure;     /* the most frequent failure class, or NONE */
 	char example_run[WR_ID_MAX]; /* a run that missed, else any */
+	char detail[300];            /* the first failed assertion of a missed run, or "" */
 };
 
 /* One variant's results: the workflow as written (name "") when the suite

@@ -109,6 +109,10 @@ static int write_junit(const char *path, const struct wr_eval_report *r)
 			fprintf(f, "<failure message=\"%d of %d runs met the expectation; %s; e.g. run ",
 			        c->passed, c->runs, wr_failure_name(c->failure));
 			xml(f, c->example_run);
+			if (c->detail[0]) {
+				fputs("; ", f);
+				xml(f, c->detail);
+			}
 			fprintf(f, "\"/>");
 		}
 		fprintf(f, "</testcase>\n");
@@ -220,8 +224,10 @@ static void print_json(const struct wr_eval_report *r, const struct wr_eval_drif
 		cli_json_str(stdout, c->name);
 		printf(",\"variant\":");
 		cli_json_str(stdout, r->variants[c->variant].name);
-		printf(",\"runs\":%d,\"passed\":%d,\"failure\":\"%s\",\"example_run\":\"%s\"}",
-		       c->runs, c->passed, wr_failure_name(c->failure), c->example_run);
+		printf(",\"runs\":%d,\"passed\":%d,\"failure\":\"%s\",\"example_run\":\"%s\","
+		       "\"detail\":", c->runs, c->passed, wr_failure_name(c->failure), c->example_run);
+		cli_json_str(stdout, c->detail);
+		putchar('}');
 	}
 	printf("]");
 	if (d)
@@ -295,6 +301,8 @@ static void print_text(const struct wr_eval_report *r)
 			printf("[%s]\n", r->variants[c->variant].name);
 		printf("%-32.32s %s%3d/%-3d%s  %-18s %s\n", c->name, miss ? red : "", c->passed,
 		       c->runs, off, c->failure ? wr_failure_name(c->failure) : "-", c->example_run);
+		if (miss && c->detail[0])
+			printf("    %s\n", c->detail);
 	}
 	if (r->threshold > 0 && r->n_variants == 1)
 		printf("\nthreshold %.3f on the interval's lower bound (%.3f): %s\n", r->threshold,

@@ -20,6 +20,7 @@
 struct job_result {
 	int done, passed, met;
 	enum wr_failure failure;
+	char reason[300];            /* a failed assertion, or "" */
 	char run_id[WR_ID_MAX];
 	int64_t tokens_in, tokens_out, calls;
 	double cost_usd;
@@ -74,6 +75,60 @@ static int note_model(void *ud, const struct wr_call_info *ci)
 	return 0;
 }
 
+/* --- assertions on the artifact --- */
+
+struct find_artifact {
+	const char *of;              /* a step id, or NULL: the last generate step */
+	char hash[WR_HASH_HEX];
+};
+
+static int find_step(void *ud, const struct wr_step_info *info)
+{
+	struct find_artifact *f = ud;
+
+	if (strcmp(info->kind, "generate") || !info->artifact[0])
+		return 0;
+	if (!f->of || !strcmp(f->of, info->id))
+		snprintf(f->hash, sizeof(f->hash), "%s", info->artifact);
+	return 0;
+}
+
+/* 1 when every assertion (the suite's, then the case's) holds for the
+ * run's artifacts; 0 with the first that fails in reason. */
+static int check_asserts(struct wr_store *store, const char *run_id, const struct wr_suite *s,
+                         const struct suite_case *c, char *reason, size_t size,
+                         struct wr_err *err)
+{
+	for (size_t i = 0; i < s->n_asserts + c->n_asserts; i++) {
+		const struct suite_assert *a = i < s->n_asserts ? &s->asserts[i]
+		                                                : &c->asserts[i - s->n_asserts];
+		struct find_artifact f = { a->of, "" };
+		char *bytes = NULL, why[400];
+		size_t len = 0;
+		int ok, rc;
+
+		if ((rc = wr_run_steps(store, run_id, find_step, &f, err)) < 0)
+			return rc;
+		const char *whose = i < s->n_asserts ? "suite assertion" : "assertion";
+		size_t n = i < s->n_asserts ? i + 1 : i - s->n_asserts + 1;
+
+		if (!f.hash[0]) {
+			snprintf(reason, size, "%s %zu: no artifact of %s%s", whose, n,
+			         a->of ? "step " : "a generate step", a->of ? a->of : "");
+			return 0;
+		}
+		if ((rc = wr_artifact_read(store, f.hash, 0, &bytes, &len, err)) < 0)
+			return rc;
+		ok = assert_run(a, bytes, len, why, sizeof(why));
+		free(bytes);
+		if (!ok) {
+			snprintf(reason, size, "%s %zu: %.250s", whose, n, why);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow *flow,
                    int j, struct wr_err *err)
 {
@@ -97,6 +152,13 @@ static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow
 	r->passed = res.status == WR_RUN_RUNNING || res.status == WR_RUN_DONE ||
 	            res.status == WR_RUN_WAITING;
 	r->failure = r->passed ? WR_FAIL_NONE : res.failure;
+	if (r->passed && (pl->s->n_asserts || c->n_asserts)) {
+		if ((rc = check_asserts(store, res.run_id, pl->s, c, r->reason, sizeof(r->reason),
+		                        err)) < 0)
+			return rc;
+		r->passed = rc;
+		r->failure = rc ? WR_FAIL_NONE : WR_FAIL_CHECK_FAILED;
+	}
 	r->met = c->expect_pass ? r->passed
 	                        : !r->passed && (c->expect_failure < 0 ||
 	                                         (int)r->failure == c->expect_failure);
@@ -198,6 +260,8 @@ static void summarize_variant(const struct pool *pl, int v, struct wr_eval_repor
 			}
 			if (!j->met || !c->example_run[0])
 				snprintf(c->example_run, sizeof(c->example_run), "%s", j->run_id);
+			if (!j->met && j->reason[0] && !c->detail[0])
+				snprintf(c->detail, sizeof(c->detail), "%s", j->reason);
 			r->tokens_in += j->tokens_in;
 			r->tokens_out += j->tokens_out;
 			r->calls += j->calls;

@@ -149,6 +149,63 @@ static void default_name(struct suite_case *c, size_t i)
 	}
 }
 
+/* --- assertions --- */
+
+/* list (a JSON array, or one object) into *out; -1 with the reason in why. */
+static int asserts_json(json_t *list, struct suite_assert **out, size_t *n, char *why,
+                        size_t size)
+{
+	size_t count = json_is_array(list) ? json_array_size(list) : 1;
+
+	if (!json_is_array(list) && !json_is_object(list)) {
+		snprintf(why, size, "assert is a list of assertions");
+		return -1;
+	}
+	if (!(*out = calloc(count ? count : 1, sizeof(**out)))) {
+		snprintf(why, size, "out of memory");
+		return -1;
+	}
+	for (*n = 0; *n < count; (*n)++) {
+		json_t *o = json_is_array(list) ? json_array_get(list, *n) : list;
+		char msg[300];
+
+		if (assert_parse(o, &(*out)[*n], msg, sizeof(msg)) < 0) {
+			assert_release(&(*out)[*n]);
+			snprintf(why, size, "assertion %zu: %s", *n + 1, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void asserts_free(struct suite_assert *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_release(&a[i]);
+	free(a);
+}
+
+/* An assert: node of the suite or of a case. */
+static int yaml_asserts(struct load *l, struct fy_node *v, struct suite_assert **out,
+                        size_t *n)
+{
+	char *text = fy_emit_node_to_string(v, FYECF_MODE_JSON_TP | FYECF_WIDTH_INF);
+	json_t *list = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	char why[400];
+	int rc = 0;
+
+	if (*out)
+		rc = bad(l, v, "assert is given twice");
+	else if (!list)
+		rc = text ? bad(l, v, "assert is a list of assertions")
+		          : err_set(l->err, WR_ENOMEM, "out of memory");
+	else if (asserts_json(list, out, n, why, sizeof(why)) < 0)
+		rc = bad(l, v, "%s", why);
+	json_decref(list);
+	free(text);
+	return rc;
+}
+
 /* --- inline cases --- */
 
 static int yaml_case(struct load *l, struct fy_node *n)
@@ -193,8 +250,10 @@ static int yaml_case(struct load *l, struct fy_node *n)
 				free(in);
 				free(iv);
 			}
+		} else if (!strcmp(key, "assert")) {
+			rc = yaml_asserts(l, v, &c->asserts, &c->n_asserts);
 		} else {
-			rc = bad(l, k, "unknown key '%s' in a case (name, inputs, expect)", key);
+			rc = bad(l, k, "unknown key '%s' in a case (name, inputs, expect, assert)", key);
 		}
 		free(key);
 		if (rc)
@@ -223,6 +282,13 @@ static int json_case(struct load *l, json_t *o, int line)
 	     expectation(c, json_string_value(json_object_get(o, "expect"))) < 0))
 		return err_set(l->err, WR_ESPEC, "%s:%d:1: expect is pass, fail or a failure class",
 		               l->file, line);
+	if (json_object_get(o, "assert")) {
+		char why[400];
+
+		if (asserts_json(json_object_get(o, "assert"), &c->asserts, &c->n_asserts, why,
+		                 sizeof(why)) < 0)
+			return err_set(l->err, WR_ESPEC, "%s:%d:1: %s", l->file, line, why);
+	}
 	json_object_foreach(json_object_get(o, "inputs"), k, v) {
 		char *text = json_is_string(v) ? strdup(json_string_value(v))
 		                               : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -522,9 +588,11 @@ static int top_key(struct load *l, const char *key, struct fy_node *k, struct fy
 			rc = bad(l, v, "variants is a list of {name, models, threshold}");
 		while (!rc && (c = fy_node_sequence_iterate(v, &it)))
 			rc = yaml_variant(l, c);
+	} else if (!strcmp(key, "assert")) {
+		rc = yaml_asserts(l, v, &s->asserts, &s->n_asserts);
 	} else {
 		rc = bad(l, k, "unknown key '%s' (name, workflow, repeats, concurrency, threshold, "
-		         "cases, variants)", key);
+		         "assert, cases, variants)", key);
 	}
 	return rc;
 }
@@ -545,8 +613,10 @@ void wr_suite_free(struct wr_suite *s)
 		}
 		free(s->cases[i].inputs);
 		free(s->cases[i].name);
+		asserts_free(s->cases[i].asserts, s->cases[i].n_asserts);
 	}
 	free(s->cases);
+	asserts_free(s->asserts, s->n_asserts);
 	for (size_t i = 0; i < s->n_variants; i++) {
 		free(s->variants[i].name);
 		free(s->variants[i].overrides);

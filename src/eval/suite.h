@@ -9,6 +9,9 @@
  *       - name: clean invoice
  *         inputs: {invoice: "INVOICE 1 ..."}
  *         expect: pass           # pass (default), fail, or a failure class
+ *         assert:                # and what the artifact must hold (assert.c)
+ *           - {equals: ACME, path: vendor}
+ *           - {number: 120.5, tolerance: 0.01, path: total}
  *
  *     variants:                  # optional: the same cases under other models
  *       - name: small
@@ -24,9 +27,35 @@
 #ifndef WR_EVAL_SUITE_H
 #define WR_EVAL_SUITE_H
 
+#include <jansson.h>
 #include <stddef.h>
 
+#include "spec/spec.h"
 #include "warrant.h"
+
+/* An assertion about the artifact a case's run made (assert.c). */
+enum assert_kind { ASSERT_EQUALS, ASSERT_NUMBER, ASSERT_SIMILAR, ASSERT_CHECK };
+
+struct suite_assert {
+	enum assert_kind kind;
+	char *path;                  /* a JSON path into the artifact, or NULL: all of it */
+	char *of;                    /* the generate step, or NULL: the last one */
+	json_t *value;               /* expected value (equals, number, similar) */
+	double tolerance;            /* number: absolute, or relative when relative */
+	int relative;
+	double threshold;            /* similar: 0..1 */
+	struct spec_check check;     /* ASSERT_CHECK: compiled */
+	char *text;                  /* the check's argument, owned */
+	int compiled;
+};
+
+/* Parses {equals|number|similar|contains|not_contains|regex|json|schema|expr:
+ * ..., path:, of:, tolerance:, threshold:}; -1 with why in out. */
+int assert_parse(json_t *o, struct suite_assert *a, char *out, size_t size);
+void assert_release(struct suite_assert *a);
+/* 1 when the artifact's bytes satisfy a, else 0; reason says why either way. */
+int assert_run(const struct suite_assert *a, const char *bytes, size_t len, char *reason,
+               size_t size);
 
 struct suite_case {
 	char *name;
@@ -34,6 +63,8 @@ struct suite_case {
 	size_t n_inputs;
 	int expect_pass;             /* 1: the artifacts must pass; 0: the run must fail */
 	int expect_failure;          /* with expect_pass 0: this class, or -1 for any */
+	struct suite_assert *asserts;/* what the artifact must hold (assert:) */
+	size_t n_asserts;
 };
 
 #define SUITE_MAX_VARIANTS 32
@@ -55,6 +86,8 @@ struct wr_suite {
 	size_t n_cases;
 	struct suite_variant *variants;  /* none: the workflow as written */
 	size_t n_variants;
+	struct suite_assert *asserts;    /* assert: at the top, for every case */
+	size_t n_asserts;
 };
 
 #endif
