@@ -38,23 +38,44 @@ struct grammar {
 	int root;       /* rule id */
 };
 
-/* The trie in preorder (children in byte order): node i has byte[i] at
+/* A trie in preorder (children in byte order): node i has byte[i] at
  * depth[i] (1 for the root's children); skip[i] is the first node after its
  * subtree; tok[i] is a token ending at i or -1, further tokens with the same
- * bytes chained through dup[]. */
-struct grammar_vocab {
-	int n_tokens;
-	int eos;
-	int max_len;       /* longest token in bytes */
+ * bytes chained through the vocab's dup[]. */
+struct gtrie {
 	size_t n_nodes;
 	uint8_t *byte;
 	uint16_t *depth;
 	uint32_t *skip;
 	int32_t *tok;
+};
+
+/* Plain tokens: up to PLAIN_LEN_MAX bytes of printable ASCII but '"' and
+ * '\\'. Inside a JSON string every plain byte leads to the same next state,
+ * so from such a state the plain tokens allowed are exactly those up to
+ * some length (all of them when the state loops, as in an unbounded
+ * string): a copy of one bitmap, plain_le[length], and then a walk of the
+ * rest trie only, the tokens with some other byte. */
+#define PLAIN_LEN_MAX 64
+
+struct grammar_vocab {
+	int n_tokens;
+	int eos;
+	int max_len;       /* longest token in bytes */
+	struct gtrie all;  /* every token but eos and the empty ones */
+	struct gtrie rest; /* those with a byte that is not plain */
+	int plain_max;     /* the longest plain token */
+	uint32_t *plain_le;/* plain_max + 1 bitmaps: plain tokens of at most i bytes */
+	int *n_plain_le;   /* their counts */
 	int32_t *dup;      /* n_tokens entries */
 	char **bytes;      /* each token's bytes (copied), for accept_token */
 	size_t *len;
 };
+
+static inline int grammar_byte_plain(unsigned b)
+{
+	return b >= 0x20 && b < 0x7F && b != '"' && b != '\\';
+}
 
 #define GRAMMAR_DEPTH_MAX 65535  /* tokens longer than this are never allowed */
 

@@ -38,6 +38,8 @@ struct dstate {
 	uint32_t off, n;     /* stack ids in pool[off .. off + n), sorted */
 	uint8_t accept;      /* holds the empty stack: the grammar may end */
 	uint8_t only_end;    /* holds nothing else */
+	int16_t plain;       /* plain tokens up to this many bytes are allowed, and only
+	                      * they: -1 when that is not so, -2 not known yet */
 	int32_t count;       /* allowed tokens, when mask is set */
 	uint32_t *mask;      /* cached mask or NULL */
 };
@@ -272,7 +274,7 @@ static int32_t st_intern(struct grammar_matcher *m)
 	id = m->n_st++;
 	memcpy(m->pool + m->n_pool, m->tmp, n * 4);
 	m->st[id] = (struct dstate){ (uint32_t)m->n_pool, (uint32_t)n, n > 0 && m->tmp[0] == 0,
-	                             n == 1 && m->tmp[0] == 0, 0, NULL };
+	                             n == 1 && m->tmp[0] == 0, -2, 0, NULL };
 	m->n_pool += n;
 	for (i = 0; i < 256; i++)
 		m->trans[(size_t)id * 256 + i] = UNKNOWN;
@@ -398,16 +400,17 @@ static int32_t cur(const struct grammar_matcher *m)
 	return m->hist[m->n_hist - 1];
 }
 
-/* Walks the trie from state s, setting the bits of live tokens. */
-static int mask_walk(struct grammar_matcher *m, int32_t s, uint32_t *mask)
+/* Walks trie tr from state s, setting the bits of live tokens. */
+static int mask_walk(struct grammar_matcher *m, const struct gtrie *tr, int32_t s,
+                     uint32_t *mask)
 {
 	const struct grammar_vocab *v = m->v;
-	const uint8_t *byte = v->byte;
-	const uint16_t *depth = v->depth;
-	const uint32_t *skip = v->skip;
-	const int32_t *tok = v->tok;
+	const uint8_t *byte = tr->byte;
+	const uint16_t *depth = tr->depth;
+	const uint32_t *skip = tr->skip;
+	const int32_t *tok = tr->tok;
 	int32_t *walk = m->walk;
-	size_t i = 0, n = v->n_nodes;
+	size_t i = 0, n = tr->n_nodes;
 	int count = 0;
 
 	walk[0] = s;
@@ -430,6 +433,49 @@ static int mask_walk(struct grammar_matcher *m, int32_t s, uint32_t *mask)
 	return count;
 }
 
+/* How long the plain tokens allowed from state s may be: follows the chain
+ * of states where every plain byte goes to one same next state, until all
+ * die (the length so far), the state loops (any length), or they part
+ * (-1: the plain tokens need the walk too). Known once per state. */
+static int plain_depth(struct grammar_matcher *m, int32_t s)
+{
+	int32_t at = s;
+	int d = m->v->plain_max;
+
+	if (m->st[s].plain > -2)
+		return m->st[s].plain;
+	for (int len = 1; len <= m->v->plain_max; len++) {
+		int32_t next = UNKNOWN;
+		int dead = 0, parted = 0;
+		for (unsigned b = 0x20; b < 0x7F && !parted; b++) {
+			if (!grammar_byte_plain(b))
+				continue;
+			int32_t r = step(m, at, b);
+			if (r < DEAD)
+				return r;
+			if (r == DEAD)
+				dead = 1;
+			else if (next == UNKNOWN)
+				next = r;
+			else if (next != r)
+				parted = 1;
+		}
+		if (parted || (dead && next != UNKNOWN)) {
+			d = -1;
+			break;
+		}
+		if (dead) {
+			d = len - 1;
+			break;
+		}
+		if (next == at)
+			break;
+		at = next;
+	}
+	m->st[s].plain = (int16_t)d;
+	return d;
+}
+
 int grammar_matcher_fill_mask(struct grammar_matcher *m, uint32_t *mask)
 {
 	size_t bytes = (size_t)m->n_words * 4;
@@ -446,8 +492,17 @@ int grammar_matcher_fill_mask(struct grammar_matcher *m, uint32_t *mask)
 		return m->st[s].count;
 	}
 	m->misses++;
-	if ((count = mask_walk(m, s, mask)) < 0)
+	int pd = plain_depth(m, s);
+	if (pd < -1)
+		return pd;
+	if (pd >= 0) {  /* the plain tokens up to pd bytes, and a walk of the others */
+		memcpy(mask, m->v->plain_le + (size_t)m->n_words * (size_t)pd, bytes);
+		if ((count = mask_walk(m, &m->v->rest, s, mask)) < 0)
+			return count;
+		count += m->v->n_plain_le[pd];
+	} else if ((count = mask_walk(m, &m->v->all, s, mask)) < 0) {
 		return count;
+	}
 	d = &m->st[s];
 	if (d->accept && m->v->eos >= 0) {
 		mask[m->v->eos >> 5] |= 1u << (m->v->eos & 31);
@@ -470,14 +525,24 @@ int grammar_matcher_apply(void *ud, float *logits, int n_vocab)
 		return WR_EINVAL;
 	if ((rc = grammar_matcher_fill_mask(m, m->scratch)) < 0)
 		return rc;
-	for (int w = 0; w < m->n_words; w++) {
+	int full = n_vocab / 32;
+	for (int w = 0; w < full; w++) {
 		uint32_t bits = m->scratch[w];
+		float *l = logits + w * 32;
 		if (bits == 0xFFFFFFFFu)
 			continue;
-		for (int i = w * 32; i < w * 32 + 32 && i < n_vocab; i++)
-			if (!((bits >> (i & 31)) & 1))
-				logits[i] = -INFINITY;
+		if (bits == 0) {  /* the common case outside strings: a plain store loop */
+			for (int i = 0; i < 32; i++)
+				l[i] = -INFINITY;
+			continue;
+		}
+		for (int i = 0; i < 32; i++)
+			if (!((bits >> i) & 1))
+				l[i] = -INFINITY;
 	}
+	for (int i = full * 32; i < n_vocab; i++)
+		if (!((m->scratch[i >> 5] >> (i & 31)) & 1))
+			logits[i] = -INFINITY;
 	return rc;
 }
 

@@ -25,7 +25,19 @@ static int tok_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int trie_build(struct grammar_vocab *v)
+static int token_plain(const struct grammar_vocab *v, int t)
+{
+	if (v->len[t] == 0 || v->len[t] > PLAIN_LEN_MAX || t == v->eos)
+		return 0;
+	for (size_t i = 0; i < v->len[t]; i++)
+		if (!grammar_byte_plain((unsigned char)v->bytes[t][i]))
+			return 0;
+	return 1;
+}
+
+/* Builds tr from the tokens (only_rest: those that are not plain); the
+ * first build also links tokens with equal bytes through dup[]. */
+static int trie_build(struct grammar_vocab *v, struct gtrie *tr, int only_rest, int link_dups)
 {
 	int *order = malloc((size_t)v->n_tokens * sizeof(*order));
 	size_t cap = 0, total = 0, i, n = 0;
@@ -35,8 +47,10 @@ static int trie_build(struct grammar_vocab *v)
 	if (!order)
 		goto out;
 	for (k = 0; k < v->n_tokens; k++) {
-		v->dup[k] = -1;
-		if (v->len[k] > 0 && v->len[k] <= GRAMMAR_DEPTH_MAX && k != v->eos) {
+		if (link_dups)
+			v->dup[k] = -1;
+		if (v->len[k] > 0 && v->len[k] <= GRAMMAR_DEPTH_MAX && k != v->eos &&
+		    !(only_rest && token_plain(v, k))) {
 			order[m++] = k;
 			total += v->len[k];
 			if ((int)v->len[k] > v->max_len)
@@ -44,12 +58,12 @@ static int trie_build(struct grammar_vocab *v)
 		}
 	}
 	cap = total + 1;
-	v->byte = malloc(cap);
-	v->depth = malloc(cap * sizeof(*v->depth));
-	v->skip = malloc(cap * sizeof(*v->skip));
-	v->tok = malloc(cap * sizeof(*v->tok));
+	tr->byte = malloc(cap);
+	tr->depth = malloc(cap * sizeof(*tr->depth));
+	tr->skip = malloc(cap * sizeof(*tr->skip));
+	tr->tok = malloc(cap * sizeof(*tr->tok));
 	open = malloc(((size_t)v->max_len + 1) * sizeof(*open));
-	if (!v->byte || !v->depth || !v->skip || !v->tok || !open)
+	if (!tr->byte || !tr->depth || !tr->skip || !tr->tok || !open)
 		goto out;
 	sort_vocab = v;
 	qsort(order, (size_t)m, sizeof(*order), tok_cmp);
@@ -62,36 +76,45 @@ static int trie_build(struct grammar_vocab *v)
 		while (prev && lcp < plen && lcp < len && prev[lcp] == s[lcp])
 			lcp++;
 		if (prev && lcp == len && plen == len) {  /* same bytes as the last token */
-			int last = v->tok[open[len]];
+			int last = tr->tok[open[len]];
 			while (v->dup[last] >= 0)
 				last = v->dup[last];
-			v->dup[last] = t;
+			if (link_dups)
+				v->dup[last] = t;
 			continue;
 		}
 		for (i = lcp; i < len; i++) {
-			v->byte[n] = (uint8_t)s[i];
-			v->depth[n] = (uint16_t)(i + 1);
-			v->tok[n] = -1;
+			tr->byte[n] = (uint8_t)s[i];
+			tr->depth[n] = (uint16_t)(i + 1);
+			tr->tok[n] = -1;
 			open[i + 1] = (uint32_t)n;
 			n++;
 		}
-		v->tok[open[len]] = t;
+		tr->tok[open[len]] = t;
 		prev = s;
 		plen = len;
 	}
-	v->n_nodes = n;
+	tr->n_nodes = n;
 	/* skip[i]: the next node at a depth <= depth[i] */
 	for (i = n; i-- > 0;) {
 		size_t j = i + 1;
-		while (j < n && v->depth[j] > v->depth[i])
-			j = v->skip[j];
-		v->skip[i] = (uint32_t)j;
+		while (j < n && tr->depth[j] > tr->depth[i])
+			j = tr->skip[j];
+		tr->skip[i] = (uint32_t)j;
 	}
 	rc = 0;
 out:
 	free(order);
 	free(open);
 	return rc;
+}
+
+static void trie_release(struct gtrie *tr)
+{
+	free(tr->byte);
+	free(tr->depth);
+	free(tr->skip);
+	free(tr->tok);
 }
 
 int grammar_vocab_new(int n, const char *const *tok, const size_t *len, int eos_id,
@@ -119,7 +142,23 @@ int grammar_vocab_new(int n, const char *const *tok, const size_t *len, int eos_
 		memcpy(v->bytes[i], tok[i] ? tok[i] : "", v->len[i]);
 		v->bytes[i][v->len[i]] = 0;
 	}
-	if ((rc = trie_build(v)) < 0)
+	for (i = 0; i < n; i++)
+		if (token_plain(v, i) && (int)v->len[i] > v->plain_max)
+			v->plain_max = (int)v->len[i];
+	size_t words = ((size_t)n + 31) / 32;
+	v->plain_le = calloc(words * ((size_t)v->plain_max + 1), 4);
+	v->n_plain_le = calloc((size_t)v->plain_max + 1, sizeof(int));
+	if (!v->plain_le || !v->n_plain_le)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (!token_plain(v, i))
+			continue;
+		for (int l = (int)v->len[i]; l <= v->plain_max; l++) {
+			v->plain_le[words * (size_t)l + (size_t)(i >> 5)] |= 1u << (i & 31);
+			v->n_plain_le[l]++;
+		}
+	}
+	if ((rc = trie_build(v, &v->all, 0, 1)) < 0 || (rc = trie_build(v, &v->rest, 1, 0)) < 0)
 		goto out;
 	*out = v;
 	v = NULL;
@@ -140,10 +179,10 @@ void grammar_vocab_free(struct grammar_vocab *v)
 	free(v->bytes);
 	free(v->len);
 	free(v->dup);
-	free(v->byte);
-	free(v->depth);
-	free(v->skip);
-	free(v->tok);
+	free(v->plain_le);
+	free(v->n_plain_le);
+	trie_release(&v->all);
+	trie_release(&v->rest);
 	free(v);
 }
 
@@ -154,5 +193,5 @@ int grammar_vocab_size(const struct grammar_vocab *v)
 
 size_t grammar_vocab_nodes(const struct grammar_vocab *v)
 {
-	return v->n_nodes;
+	return v->all.n_nodes;
 }
