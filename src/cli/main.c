@@ -23,6 +23,7 @@ static const struct cli_cmd commands[] = {
 	{ "search", cmd_search, "find the chunks of indexed documents that match words" },
 	{ "check", cmd_check, "validate workflow files" },
 	{ "validate", cmd_validate, "check JSON documents against a JSON Schema" },
+	{ "grammar", cmd_grammar, "print the grammar that keeps a local model to a JSON Schema" },
 	{ "keygen", cmd_keygen, "make an Ed25519 key for signing the ledger" },
 	{ "attest", cmd_attest, "export a signed in-toto attestation of a run" },
 	{ "sandbox", cmd_sandbox, "run a program in the OS sandbox (Landlock, seccomp, ...)" },

@@ -240,9 +240,10 @@ static void gen_ref(struct sc *c, const char *ref, const char *path, struct buf 
 	make_name(c, p && p[1] ? p + 1 : "root", c->refs[c->n_refs].name, sizeof(c->refs[0].name));
 	name = c->refs[c->n_refs++].name;
 	put(c, e, name);
-	char here[48];
+	char here[48], hint[48];
 	snprintf(here, sizeof(here), "%s", name);  /* refs may move while the body is made */
-	gen(c, t, ref + 1, here, &body);
+	snprintf(hint, sizeof(hint), "%s", p && p[1] ? p + 1 : "root");
+	gen(c, t, ref + 1, hint, &body);
 	add_rule(c, here, &body);
 	buf_release(&body);
 }
@@ -414,8 +415,9 @@ static void gen_object(struct sc *c, json_t *s, const char *path, const char *hi
 			putf(c, &f, "%s %s-s%zu | %s-f%zu", kname, name, i + 1, name, i + 1);
 			putf(c, &sx, "\",\" j-ws %s %s-s%zu | %s-s%zu", kname, name, i + 1, name, i + 1);
 		}
-		putf(c, &c->rules, "%s-f%zu ::= %s\n%s-s%zu ::= %s\n", name, i, f.data, name, i,
-		     sx.data);
+		putf(c, &c->rules, "%s-f%zu ::= %s\n", name, i, f.data);
+		if (i > 0)  /* S_0 would follow nothing */
+			putf(c, &c->rules, "%s-s%zu ::= %s\n", name, i, sx.data);
 		buf_release(&kv);
 		buf_release(&f);
 		buf_release(&sx);
