@@ -205,3 +205,23 @@ TEST(grammar_mask_and_rollback)
 	grammar_vocab_free(v);
 	grammar_free(g);
 }
+
+TEST(grammar_state_cap)
+{
+	struct grammar *g = parse("root ::= [a-z]{0,50}");
+	struct grammar_vocab *v = bytes_vocab();
+	struct grammar_matcher_params p = grammar_matcher_default_params();
+	struct grammar_matcher *m = NULL;
+	uint32_t mask[9];
+
+	REQUIRE(g && v);
+	p.max_states = 4;  /* each letter counted is a state of its own */
+	REQUIRE(grammar_matcher_new(g, v, &p, &m, NULL) == 0);
+	EXPECT_INT(grammar_matcher_accept_bytes(m, "abc", 3), 0);
+	EXPECT_INT(grammar_matcher_accept_bytes(m, "def", 3), WR_ETOOBIG);
+	EXPECT_INT(grammar_matcher_rollback(m, 1), 0);
+	EXPECT_INT(grammar_matcher_fill_mask(m, mask), 27);  /* a-z and eos */
+	grammar_matcher_free(m);
+	grammar_vocab_free(v);
+	grammar_free(g);
+}
