@@ -92,7 +92,10 @@ int grammar_from_schema(json_t *schema, const struct grammar_schema_params *p,
 /* --- vocabulary --- */
 
 /* Builds the token trie from n tokens: tok[i] is token i's bytes, len[i]
- * bytes long (both borrowed; copied). A token of length 0 (a special token)
+ * bytes long (both borrowed; copied). These are the raw bytes the token
+ * stands for: a byte-level BPE's byte-to-character mapping undone (no 'Ġ'
+ * for space), SentencePiece's '▁' as a space and its <0xNN> tokens as the
+ * byte NN. A token of length 0 (a special token)
  * is never allowed, except eos_id, which is allowed when the grammar may end.
  * eos_id may be -1 (no end token). Errors: WR_EINVAL for n <= 0 or eos_id
  * out of range; WR_ENOMEM. */
@@ -130,6 +133,10 @@ int grammar_matcher_fill_mask(struct grammar_matcher *m, uint32_t *mask);
  * engine's per-token hook. ud is the matcher. Returns as fill_mask, or
  * WR_EINVAL when n_vocab is not the vocab's size. */
 int grammar_matcher_apply(void *ud, float *logits, int n_vocab);
+
+/* The engine's accept(token) callback: grammar_matcher_accept_token with
+ * the matcher as ud. */
+int grammar_matcher_accept(void *ud, int token);
 
 /* Moves past token id. Returns 0; WR_EINVAL when the token is not allowed
  * (the matcher is unchanged); WR_ETOOBIG at the state cap. The eos token is

@@ -590,6 +590,11 @@ int grammar_matcher_accept_token(struct grammar_matcher *m, int id)
 	return grammar_matcher_accept_bytes(m, v->bytes[id], v->len[id]);
 }
 
+int grammar_matcher_accept(void *ud, int token)
+{
+	return grammar_matcher_accept_token(ud, token);
+}
+
 int grammar_matcher_is_done(const struct grammar_matcher *m)
 {
 	int32_t s = cur(m);

@@ -934,7 +934,8 @@ static int assemble(struct parser *ps, struct grammar *g)
 	g->sets = malloc(((size_t)ps->n_sets + 1) * sizeof(*g->sets));
 	if (!g->elems || !g->alts || !g->rule_alt || !g->sets)
 		return perr_nomem(ps);
-	memcpy(g->sets, ps->sets, (size_t)ps->n_sets * sizeof(*g->sets));
+	if (ps->n_sets)
+		memcpy(g->sets, ps->sets, (size_t)ps->n_sets * sizeof(*g->sets));
 	g->n_sets = ps->n_sets;
 	g->n_rules = ps->n_rules;
 	n_alts = 0;
@@ -943,7 +944,8 @@ static int assemble(struct parser *ps, struct grammar *g)
 		for (a = 0; a < ps->rules[r].n_alts; a++) {
 			struct seq *s = &ps->rules[r].alts[a];
 			g->alts[n_alts++] = g->n_elems;
-			memcpy(g->elems + g->n_elems, s->e, (size_t)s->n * sizeof(*s->e));
+			if (s->n)
+				memcpy(g->elems + g->n_elems, s->e, (size_t)s->n * sizeof(*s->e));
 			g->n_elems += s->n;
 			g->elems[g->n_elems].kind = GE_END;
 			g->elems[g->n_elems].arg = 0;

@@ -10,10 +10,9 @@
 #include "core/err.h"
 #include "local/grammar_int.h"
 
-static const struct grammar_vocab *sort_vocab;
-
-static int tok_cmp(const void *a, const void *b)
+static int tok_cmp(const void *a, const void *b, void *ud)
 {
+	const struct grammar_vocab *sort_vocab = ud;
 	int x = *(const int *)a, y = *(const int *)b;
 	size_t lx = sort_vocab->len[x], ly = sort_vocab->len[y];
 	int c = memcmp(sort_vocab->bytes[x], sort_vocab->bytes[y], lx < ly ? lx : ly);
@@ -65,8 +64,7 @@ static int trie_build(struct grammar_vocab *v, struct gtrie *tr, int only_rest, 
 	open = malloc(((size_t)v->max_len + 1) * sizeof(*open));
 	if (!tr->byte || !tr->depth || !tr->skip || !tr->tok || !open)
 		goto out;
-	sort_vocab = v;
-	qsort(order, (size_t)m, sizeof(*order), tok_cmp);
+	qsort_r(order, (size_t)m, sizeof(*order), tok_cmp, v);
 	size_t plen = 0;
 	const char *prev = NULL;
 	for (k = 0; k < m; k++) {
