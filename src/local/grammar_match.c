@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/err.h"
 #include "local/grammar_int.h"
@@ -61,7 +62,9 @@ struct grammar_matcher {
 	size_t n_pool, cap_pool;
 	int32_t *st_hash;    /* open addressing: state id + 1 or 0 */
 	uint32_t st_hash_cap;
-	int32_t *trans;      /* n_st * 256 successors: state, DEAD or UNKNOWN */
+	int32_t *trans;      /* n_st * 256 successors: state, DEAD or UNKNOWN; mapped
+	                      * memory, grown with mremap so that no growth copies */
+	size_t trans_bytes;
 
 	uint32_t *tmp;       /* closure output */
 	size_t n_tmp, cap_tmp;
@@ -228,6 +231,21 @@ static int st_rehash(struct grammar_matcher *m)
 	return 0;
 }
 
+static int trans_grow(struct grammar_matcher *m, size_t bytes)
+{
+	void *p;
+
+	if (m->trans)
+		p = mremap(m->trans, m->trans_bytes, bytes, MREMAP_MAYMOVE);
+	else
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return WR_ENOMEM;
+	m->trans = p;
+	m->trans_bytes = bytes;
+	return 0;
+}
+
 /* The state holding the stacks in tmp (sorted and made unique here). */
 static int32_t st_intern(struct grammar_matcher *m)
 {
@@ -253,12 +271,10 @@ static int32_t st_intern(struct grammar_matcher *m)
 	if (m->n_st == m->cap_st) {
 		int32_t cap = m->cap_st ? m->cap_st * 2 : 64;
 		struct dstate *s = realloc(m->st, (size_t)cap * sizeof(*s));
-		int32_t *t = s ? realloc(m->trans, (size_t)cap * 256 * sizeof(*t)) : NULL;
 		if (s)
 			m->st = s;
-		if (!t)
+		if (!s || trans_grow(m, (size_t)cap * 256 * sizeof(*m->trans)) < 0)
 			return WR_ENOMEM;
-		m->trans = t;
 		m->cap_st = cap;
 	}
 	if (m->n_pool + n > m->cap_pool) {
@@ -382,7 +398,8 @@ void grammar_matcher_free(struct grammar_matcher *m)
 	free(m->st);
 	free(m->pool);
 	free(m->st_hash);
-	free(m->trans);
+	if (m->trans)
+		munmap(m->trans, m->trans_bytes);
 	free(m->tmp);
 	free(m->hist);
 	free(m->walk);
