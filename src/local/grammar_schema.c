@@ -116,7 +116,7 @@ static void put_json_lit(struct sc *c, struct buf *b, json_t *v)
 /* A fresh rule name from a hint: letters, digits and '-', then "-N". */
 static void make_name(struct sc *c, const char *hint, char *out, size_t size)
 {
-	char h[25];
+	char h[25] = "";
 	size_t n = 0;
 
 	for (const char *p = hint; *p && n < sizeof(h) - 1; p++) {
@@ -338,9 +338,10 @@ static int is_required(json_t *req, const char *key)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(req, i, v)
+	json_array_foreach(req, i, v) {
 		if (json_is_string(v) && strcmp(json_string_value(v), key) == 0)
 			return 1;
+	}
 	return 0;
 }
 
@@ -360,11 +361,13 @@ static void gen_object(struct sc *c, json_t *s, const char *path, const char *hi
 		return;
 	}
 	/* the properties to write: those listed, then required ones not listed */
-	json_object_foreach(props, key, v)
+	json_object_foreach(props, key, v) {
 		json_object_set(all, key, v);
-	json_array_foreach(req, i, v)
+	}
+	json_array_foreach(req, i, v) {
 		if (json_is_string(v) && !json_object_get(all, json_string_value(v)))
 			json_object_set_new(all, json_string_value(v), json_true());
+	}
 	n = json_object_size(all);
 	make_name(c, hint, name, sizeof(name));
 	put(c, e, name);
