@@ -173,9 +173,11 @@ static int walks(const char *schema_text, struct tvocab *tv, int n_walks, int ca
 				t_fail(__FILE__, __LINE__, "no token allowed after '%s'", out.data);
 				goto out;
 			}
-			/* a few tokens: the mask's verdict is the matcher's */
-			for (int k = 0; k < 4; k++) {
-				int t = (int)(rnd() % (unsigned)tv->n);
+			/* the mask's verdict is the matcher's: a few tokens at each
+			 * step, every token at every 16th */
+			int full = step % 16 == 5;
+			for (int k = 0; k < (full ? tv->n : 4); k++) {
+				int t = full ? k : (int)(rnd() % (unsigned)tv->n);
 				int ok = grammar_matcher_accept_token(m, t) == 0;
 				if (ok != bit(mask, t)) {
 					t_fail(__FILE__, __LINE__, "token '%s' masked %d, accepted %d after '%s'",
