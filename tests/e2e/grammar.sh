@@ -19,6 +19,7 @@ expect_exit 2 "--strict refuses pattern" -- "$WARRANT" grammar --strict s.json
 expect_out "s.json: schema /properties/code: 'pattern' cannot be enforced by a grammar" \
 	"--strict names the keyword and where"
 
+expect_exit 0 "the example JSON grammar checks" -- "$WARRANT" grammar --check "$WR_ROOT/examples/grammars/json.gbnf"
 printf 'root ::= "a" item\nitem ::= [0-9\n' > bad.gbnf
 expect_exit 2 "a bad grammar" -- "$WARRANT" grammar --check bad.gbnf
 expect_out '^warrant grammar: bad.gbnf:2:10: unclosed character class$' "file:line:col"

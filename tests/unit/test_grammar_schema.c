@@ -380,3 +380,59 @@ TEST(grammar_schema_errors)
 	EXPECT_CONTAINS(err.msg, "can never finish");
 	free(t);
 }
+
+/* The example grammar for any JSON value (recursive, unbounded nesting):
+ * every finished walk parses with jansson. */
+TEST(grammar_example_json_walks_parse)
+{
+	FILE *f = fopen("examples/grammars/json.gbnf", "rb");
+	char text[4096];
+	size_t len = f ? fread(text, 1, sizeof(text), f) : 0;
+	struct grammar *g = NULL;
+	struct grammar_matcher *m = NULL;
+	struct tvocab tv;
+	struct buf out = BUF_INIT;
+	int finished = 0;
+
+	if (f)
+		fclose(f);
+	memset(&tv, 0, sizeof(tv));
+	REQUIRE(len > 0);
+	REQUIRE(grammar_parse(text, len, "json.gbnf", &g, NULL) == 0);
+	REQUIRE(tvocab_make(&tv, 3000, 7) == 0);
+	REQUIRE(grammar_matcher_new(g, tv.v, NULL, &m, NULL) == 0);
+	int words = (tv.n + 31) / 32;
+	uint32_t *mask = calloc((size_t)words, 4);
+	REQUIRE(mask != NULL);
+	rng_state = 99;
+	for (int w = 0; w < 400; w++) {
+		int done = 0;
+		grammar_matcher_reset(m);
+		buf_reset(&out);
+		for (int step = 0; step < 200 && !done; step++) {
+			int n = grammar_matcher_fill_mask(m, mask);
+			REQUIRE(n > 0);
+			int t = nth_bit(mask, words, (int)(rnd() % (unsigned)n));
+			REQUIRE(grammar_matcher_accept_token(m, t) == 0);
+			if (t == tv.n - 1)
+				done = 1;
+			else
+				buf_add(&out, tv.tok[t], tv.len[t]);
+		}
+		if (!done)
+			continue;
+		finished++;
+		json_t *doc = json_loadb(out.data, out.len, JSON_DECODE_ANY, NULL);
+		if (!doc) {
+			t_fail(__FILE__, __LINE__, "not JSON: %s", out.data);
+			break;
+		}
+		json_decref(doc);
+	}
+	EXPECT(finished >= 200);
+	free(mask);
+	buf_release(&out);
+	grammar_matcher_free(m);
+	grammar_free(g);
+	tvocab_release(&tv);
+}
