@@ -258,7 +258,9 @@ static int run(const char *gbnf, int n_vocab, int walks, int max_tokens)
 	uint32_t *tmp = calloc((size_t)words, 4);
 	float *logits = malloc((size_t)n_vocab * sizeof(*logits));
 	double *cold = malloc((size_t)max_tokens * sizeof(double));
-	double *warm = malloc((size_t)walks * (size_t)max_tokens * sizeof(double));
+	/* later generations, and the three timed ones without a mask cache */
+	size_t n_later = (size_t)(walks > 4 ? walks : 4) * (size_t)max_tokens;
+	double *warm = malloc(n_later * sizeof(double));
 	double *apply = malloc((size_t)walks * (size_t)max_tokens * sizeof(double));
 	double t0;
 
