@@ -10,7 +10,9 @@
 #   7. the review desk (warrant serve): page latency with 100 000 runs
 #   8. spans: wr_trace_each over a 10 000-step run, and its run page
 #   9. one tool call: the envelope decision, read_file, a sandboxed command
-# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools runs one of them.
+#  10. grammar-constrained decoding: the token mask per token, invoice schema,
+#      32k and 128k synthetic vocabularies (target <= 50 us)
+# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar runs one of them.
 # BENCH=promptfoo (not in the default set: it installs promptfoo from npm
 # the first time) runs warrant eval against promptfoo eval, 1000 cases.
 set -eu
@@ -59,6 +61,10 @@ fi
 if [ "$only" = all ] || [ "$only" = spans ]; then
 	echo "== trace spans: a 10 000-step run (25 001 spans), SQLite on disk =="
 	"$root/bench/web/spans.sh" "$build"
+fi
+if [ "$only" = all ] || [ "$only" = grammar ]; then
+	echo "== grammar mask per token: invoice schema, 32k and 128k synthetic vocabularies =="
+	"$build/bench_grammar" "$root/bench/schema/schemas/invoice.json" 32000 128000 -w 20 -t 400
 fi
 if [ "$only" = promptfoo ]; then
 	echo "== eval: 1000 cases against the mock server, warrant eval vs promptfoo eval =="

@@ -815,6 +815,25 @@ WR_API int wr_schema_validate_json(const struct wr_schema *s, const char *json, 
                                                     const char *message),
                                    void *ud, struct wr_err *err);
 
+/* --- grammars for constrained decoding (src/local/grammar*.c) --- */
+
+/* The GBNF grammar (text, see src/local/grammar.h for the syntax) of the
+ * JSON documents that a local model may generate under the JSON Schema file
+ * path: a subset of the valid ones, in property order, with bounded
+ * whitespace and numbers. Keywords a grammar cannot enforce (pattern,
+ * format, numeric bounds, ...) are left to the schema check after
+ * generation, or refused with strict. *out gets NUL-terminated text the
+ * caller free()s. Errors: WR_EIO; WR_ESPEC ("schema.json:3:9: ..." for bad
+ * JSON, "schema.json: schema /properties/a: unknown type 'strin'");
+ * WR_ENOMEM. */
+WR_API int wr_grammar_from_schema_file(const char *path, int strict, char **out,
+                                       struct wr_err *err);
+
+/* Parses the GBNF grammar file path and checks it: every rule defined, no
+ * left recursion, every rule able to finish. Errors: WR_EIO; WR_ESPEC with
+ * "file.gbnf:3:7: undefined rule 'valeu'"; WR_ETOOBIG; WR_ENOMEM. */
+WR_API int wr_grammar_check_file(const char *path, struct wr_err *err);
+
 /* --- the OS sandbox (src/sandbox/) --- */
 
 /* Runs a program confined by kernel features, not by trust:

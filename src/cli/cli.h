@@ -22,6 +22,7 @@ int cmd_show(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_grammar(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_failures(int argc, char **argv);

@@ -24,6 +24,7 @@ static const struct cli_cmd commands[] = {
 	{ "check", cmd_check, "validate workflow files" },
 	{ "lint", cmd_lint, "workflow and policy problems, and maturity against the skill tree" },
 	{ "validate", cmd_validate, "check JSON documents against a JSON Schema" },
+	{ "grammar", cmd_grammar, "print the grammar that keeps a local model to a JSON Schema" },
 	{ "keygen", cmd_keygen, "make an Ed25519 key for signing the ledger" },
 	{ "attest", cmd_attest, "export a signed in-toto attestation of a run" },
 	{ "sandbox", cmd_sandbox, "run a program in the OS sandbox (Landlock, seccomp, ...)" },
