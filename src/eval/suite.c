@@ -23,6 +23,8 @@ struct load {
 	const char *file;            /* for messages */
 	struct wr_err *err;
 	int failed;
+	char *prompt, *model, *schema;   /* a single prompt and model (single.c) */
+	struct fy_node *prompt_node;
 };
 
 /* Where a node starts: its token, or its first scalar inside. */
@@ -355,6 +357,22 @@ static int csv_field(const char **p, struct buf *out)
 	return 0;
 }
 
+/* An "assert" column: the assertions as JSON text. */
+static int csv_assert(struct load *l, struct suite_case *c, const char *v, int line)
+{
+	json_t *list = json_loads(v, JSON_DECODE_ANY, NULL);
+	char why[400];
+	int rc = 0;
+
+	if (!list)
+		rc = err_set(l->err, WR_ESPEC, "%s:%d:1: the assert column holds JSON (a list of "
+		             "assertions)", l->file, line);
+	else if (asserts_json(list, &c->asserts, &c->n_asserts, why, sizeof(why)) < 0)
+		rc = err_set(l->err, WR_ESPEC, "%s:%d:1: %s", l->file, line, why);
+	json_decref(list);
+	return rc;
+}
+
 static int csv_cases(struct load *l, const char *text)
 {
 	char *cols[256];
@@ -394,7 +412,10 @@ static int csv_cases(struct load *l, const char *text)
 			else if (!strcmp(cols[i], "expect") && expectation(c, v[0] ? v : NULL) < 0)
 				rc = err_set(l->err, WR_ESPEC, "%s:%d:1: expect is pass, fail or a failure "
 				             "class, not '%s'", l->file, line, v);
-			else if (strcmp(cols[i], "expect") && add_input(c, cols[i], v) < 0)
+			else if (!strcmp(cols[i], "assert") && v[0])
+				rc = csv_assert(l, c, v, line);
+			else if (strcmp(cols[i], "expect") && strcmp(cols[i], "assert") &&
+			         add_input(c, cols[i], v) < 0)
 				rc = err_set(l->err, WR_ENOMEM, "out of memory");
 			if (*p == '\n' || *p == '\r')
 				break;
@@ -590,9 +611,22 @@ static int top_key(struct load *l, const char *key, struct fy_node *k, struct fy
 			rc = yaml_variant(l, c);
 	} else if (!strcmp(key, "assert")) {
 		rc = yaml_asserts(l, v, &s->asserts, &s->n_asserts);
+	} else if (!strcmp(key, "prompt")) {
+		if (!(l->prompt = scalar(v)))
+			rc = bad(l, v, "prompt is the prompt template, a string");
+		l->prompt_node = v;
+	} else if (!strcmp(key, "model") || !strcmp(key, "schema")) {
+		char **dst = key[0] == 'm' ? &l->model : &l->schema;
+
+		if (key[0] == 'm' && !fy_node_is_mapping(v))
+			rc = bad(l, v, "model is a mapping: {provider: openai, model: gpt-4o-mini}");
+		else if (fy_node_is_scalar(v) && key[0] == 's')
+			rc = bad(l, v, "schema is written inline here (a mapping)");
+		else if (!(*dst = fy_emit_node_to_string(v, FYECF_MODE_JSON_TP | FYECF_WIDTH_INF)))
+			rc = err_set(l->err, WR_ENOMEM, "out of memory");
 	} else {
-		rc = bad(l, k, "unknown key '%s' (name, workflow, repeats, concurrency, threshold, "
-		         "assert, cases, variants)", key);
+		rc = bad(l, k, "unknown key '%s' (name, workflow, prompt, model, schema, repeats, "
+		         "concurrency, threshold, assert, cases, variants)", key);
 	}
 	return rc;
 }
@@ -636,7 +670,7 @@ int wr_suite_load(const char *path, struct wr_suite **out, struct wr_err *err)
 	struct fy_document *doc = NULL;
 	struct fy_node *root;
 	struct fy_node_pair *pair;
-	struct load l = { s, path, err, 0 };
+	struct load l = { s, path, err, 0, NULL, NULL, NULL, NULL };
 	struct buf bytes = BUF_INIT;
 	char dir[4096];
 	void *it = NULL;
@@ -672,15 +706,24 @@ int wr_suite_load(const char *path, struct wr_suite **out, struct wr_err *err)
 		if (rc)
 			goto out;
 	}
-	if (!s->workflow)
-		rc = bad(&l, root, "a suite names its workflow ('workflow: flow.yaml')");
-	else if (!s->n_cases)
+	if (!s->workflow && l.prompt && l.model && s->n_cases)
+		rc = suite_single_flow(s, l.prompt, l.model, l.schema, err);
+	else if (s->workflow && (l.prompt || l.model))
+		rc = bad(&l, l.prompt_node ? l.prompt_node : root, "a suite tests a workflow or a "
+		         "prompt and model, not both");
+	if (!rc && !s->workflow)
+		rc = bad(&l, root, "a suite names its workflow ('workflow: flow.yaml'), or a prompt "
+		         "and a model ('prompt: ...', 'model: {provider: ...}')");
+	else if (!rc && !s->n_cases)
 		rc = bad(&l, root, "a suite has at least one case");
 	if (!rc && !s->name)
 		s->name = strdup("suite");
 	for (size_t i = 0; !rc && i < s->n_cases; i++)
 		default_name(&s->cases[i], i);
 out:
+	free(l.prompt);
+	free(l.model);
+	free(l.schema);
 	fy_document_destroy(doc);
 	buf_release(&bytes);
 	if (rc) {

@@ -90,4 +90,9 @@ struct wr_suite {
 	size_t n_asserts;
 };
 
+/* A suite with prompt: and model: instead of workflow: gets a workflow
+ * built from them (single.c), written beside it; s->workflow names it. */
+int suite_single_flow(struct wr_suite *s, const char *prompt, const char *model,
+                      const char *schema, struct wr_err *err);
+
 #endif

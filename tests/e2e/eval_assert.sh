@@ -96,4 +96,30 @@ printf 'name: j\nworkflow: f.yaml\ncases: cases.jsonl\n' > j.yaml
 "$WARRANT" eval j.yaml --json > last.out 2>&1
 [ "$(j '$.case_results[0].passed')" = 1 ] && [ "$(j '$.case_results[1].passed')" = 0 ] &&
 	ok "assertions from a JSONL case file" || fail "jsonl: $(cat last.out)"
+# --- a suite of a single prompt and model, no workflow; cases from CSV
+# with an assert column ---
+cat > hello.yaml <<'YAML'
+pick: match
+responses:
+  - {match: "Ada", text: '{"greeting": "Hello, Ada"}'}
+  - {match: "Bob", text: '{"greeting": "Hi"}'}
+YAML
+cat > single.yaml <<'YAML'
+name: greet
+prompt: "Greet {{inputs.who}} as JSON."
+model: {provider: script, file: hello.yaml}
+schema: {type: object, required: [greeting]}
+cases: greet.csv
+YAML
+printf 'name,who,assert\nada,Ada,"[{""contains"": ""Ada""}]"\nbob,Bob,"[{""equals"": ""Hello, Bob"", ""path"": ""greeting""}]"\n' > greet.csv
+"$WARRANT" eval single.yaml --json > last.out 2>&1
+[ "$(j '$.case_results[0].passed')" = 1 ] && [ "$(j '$.case_results[1].passed')" = 0 ] &&
+	j '$.case_results[1].detail' | grep -q '"Hi" is not "Hello, Bob"' &&
+	ok "a prompt and a model, judged by CSV assertions" || fail "single: $(cat last.out)"
+[ -f .single.flow.yaml ] && "$WARRANT" check .single.flow.yaml > /dev/null 2>&1 &&
+	grep -q '"output_schema"' .single.flow.yaml && ok "the workflow it built is beside the suite, and valid" ||
+	fail "built flow: $(cat .single.flow.yaml 2>&1)"
+printf 'name: both\nworkflow: f.yaml\nprompt: hi\nmodel: {provider: script, file: hello.yaml}\ncases:\n  - {inputs: {who: x}}\n' > both.yaml
+expect_exit 2 "a workflow and a prompt" -- "$WARRANT" eval both.yaml
+expect_out "both.yaml:3:9: a suite tests a workflow or a prompt and model, not both" "is refused"
 finish
