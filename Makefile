@@ -11,7 +11,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl libseccomp
+PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl libseccomp libpq
 # Only the warrant binary uses these (warrant serve), loaded when it starts
 # (src/web/mhd_lib.c); libwarrant does not. Their headers are needed here.
 CLI_PKGS:= libmicrohttpd
@@ -25,7 +25,8 @@ CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
            $(shell pkg-config --cflags $(PKGS) $(CLI_PKGS))
 # libcurl is loaded when the first HTTP client is made (src/model/curl_lib.c),
 # not linked: its thirty libraries would slow every command's start-up.
-LINK_PKGS := $(filter-out libcurl,$(PKGS))
+# libpq likewise, when the first PostgreSQL store is opened (src/store/db_pg.c).
+LINK_PKGS := $(filter-out libcurl libpq,$(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(LINK_PKGS)) -lpthread -lm
 
 ifeq ($(WERROR),1)

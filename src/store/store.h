@@ -1,6 +1,8 @@
-/* store.h: durable state of runs in SQLite.
+/* store.h: durable state of runs in SQLite or PostgreSQL.
  *
- * One file (WAL mode), tables a person can read with sqlite3: runs, steps,
+ * A SQLite file (WAL mode) or a PostgreSQL database (store_open's path is
+ * then a postgres:// URL; db.h), with tables a person can read with sqlite3
+ * or psql: runs, steps,
  * artifacts, blobs (content-addressed bytes), checks, calls (model
  * exchanges), effects (ship intents), ledger, meta. The engine wraps each
  * state change in store_begin/store_commit, so a crash leaves either all of
@@ -26,6 +28,8 @@ const char *store_path(const struct store *st);
 int store_begin(struct store *st, struct wr_err *err);
 int store_commit(struct store *st, struct wr_err *err);
 void store_rollback(struct store *st);
+/* Whether a transaction begun by store_begin is open. */
+int store_in_txn(const struct store *st);
 
 /* --- blobs: content-addressed bytes --- */
 
@@ -233,7 +237,9 @@ int store_effect_get(struct store *st, const char *run_id, const char *step_id,
 
 int store_ledger_insert(struct store *st, const struct wr_ledger_entry *e,
                         struct wr_err *err);
-/* The last entry, or seq 0 and empty hashes when the ledger is empty. */
+/* The last entry, or seq 0 and empty hashes when the ledger is empty.
+ * Inside a transaction, other writers' appends wait until it ends (so the
+ * entry added after this tail is the next one). */
 int store_ledger_tail(struct store *st, struct wr_ledger_entry *e, struct wr_err *err);
 int store_ledger_each(struct store *st, const char *run_id,
                       int (*fn)(void *ud, const struct wr_ledger_entry *e), void *ud,

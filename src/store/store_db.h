@@ -1,9 +1,8 @@
-/* sqlite_util.h: the store's private parts, shared by its .c files. */
-#ifndef WR_STORE_SQLITE_UTIL_H
-#define WR_STORE_SQLITE_UTIL_H
+/* store_db.h: the store's private parts, shared by its .c files. */
+#ifndef WR_STORE_STORE_DB_H
+#define WR_STORE_STORE_DB_H
 
-#include <sqlite3.h>
-
+#include "store/db.h"
 #include "store/store.h"
 
 enum stmt_id {
@@ -22,28 +21,35 @@ enum stmt_id {
 	S_EFFECT_PUT, S_EFFECT_GET,
 	S_LEDGER_INSERT, S_LEDGER_TAIL, S_LEDGER_ALL, S_LEDGER_RUN,
 	S_KEY_PUT, S_KEY_LIST, S_SIG_PUT, S_SIG_LIST,
+	S_LEDGER_LOCK,
 	S_COUNT_
 };
 
 struct store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[S_COUNT_];
+	struct db *db;
+	struct db_stmt *stmt[S_COUNT_];
 	char path[4096];
 	int in_txn;
 	void *signer;                 /* the ledger's, when entries are signed */
 	void (*signer_free)(void *signer);
 };
 
+/* Each statement's SQL, and PostgreSQL's where it differs (store_pg.c). */
+extern const char *const stmt_sql_pg[S_COUNT_];
+
+/* Creates or upgrades the tables (migrate.c). */
+int store_migrate(struct store *st, struct wr_err *err);
+
 /* The prepared statement for id, reset and with bindings cleared. */
-sqlite3_stmt *st_stmt(struct store *st, enum stmt_id id, struct wr_err *err);
+struct db_stmt *st_stmt(struct store *st, enum stmt_id id, struct wr_err *err);
 /* Reports the database's last error as WR_ESTORE with context. */
 int st_fail(struct store *st, struct wr_err *err, const char *what);
 /* Steps a statement that returns no rows. */
-int st_exec(struct store *st, sqlite3_stmt *s, struct wr_err *err, const char *what);
+int st_exec(struct store *st, struct db_stmt *s, struct wr_err *err, const char *what);
 
-void st_text(sqlite3_stmt *s, int col, const char *v);
+void st_text(struct db_stmt *s, int col, const char *v);
 /* Copies a text column into a fixed buffer (truncating, always terminated). */
-void st_col(sqlite3_stmt *s, int col, char *out, size_t size);
+void st_col(struct db_stmt *s, int col, char *out, size_t size);
 
 /* Enum <-> name for columns. */
 int st_state_parse(const char *s);
