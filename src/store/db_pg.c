@@ -152,6 +152,10 @@ static void set_error(struct pg_db *d, const char *msg, const PGresult *res)
 	n = strlen(d->errmsg);
 	while (n && (d->errmsg[n - 1] == '\n' || d->errmsg[n - 1] == ' '))
 		d->errmsg[--n] = '\0';
+	/* One line: libpq's continuation lines joined. */
+	for (char *c = d->errmsg; *c; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' ';
 	snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
 }
 

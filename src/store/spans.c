@@ -27,6 +27,19 @@ static const char calls_sql[] =
 	"  'seed', json_extract(CAST(bytes AS TEXT), '$.seed'))) "
 	" FROM blobs WHERE hash = request_hash AND json_valid(CAST(bytes AS TEXT))) "
 	"FROM calls WHERE run_id = ?1 AND step_id = ?2 ORDER BY call_index";  /* unique in a run */
+/* The same on PostgreSQL: wr_json (schema_pg.sql.h) is NULL for bytes that
+ * are not JSON, as json_valid guards SQLite's. */
+static const char calls_pg_sql[] =
+	"SELECT call_index, attempt, model, provider, tokens_in, tokens_out, cost_usd, "
+	"seconds, failure, finish, detail, response_hash, "
+	"(SELECT length(bytes) FROM blobs WHERE hash = request_hash), "
+	"(SELECT length(bytes) FROM blobs WHERE hash = response_hash), "
+	"(SELECT jsonb_strip_nulls(jsonb_build_object("
+	"  'temperature', j->'temperature', 'top_p', j->'top_p', "
+	"  'max_tokens', j->'max_tokens', 'seed', j->'seed'))::text "
+	" FROM (SELECT wr_json(bytes) AS j FROM blobs WHERE hash = request_hash) b "
+	" WHERE jsonb_typeof(j) = 'object') "
+	"FROM calls WHERE run_id = ?1 AND step_id = ?2 ORDER BY call_index";
 static const char attempts_sql[] =
 	"SELECT n, status, start_ms, latency_ms, error FROM attempts "
 	"WHERE run_id = ?1 AND call_index = ?2 ORDER BY n";
@@ -35,6 +48,11 @@ static const char tools_sql[] =
 	"json_extract(evidence, '$.reason'), json_extract(evidence, '$.effect'), subject "
 	"FROM ledger WHERE run_id = ?1 AND action IN ('tool_allowed', 'tool_denied', "
 	"'tool_approval_requested') AND json_extract(evidence, '$.step') = ?2 ORDER BY seq";
+static const char tools_pg_sql[] =
+	"SELECT at_ms, action, j->>'tool', j->>'reason', j->>'effect', subject "
+	"FROM (SELECT seq, at_ms, action, subject, wr_json(evidence) AS j FROM ledger "
+	"WHERE run_id = ?1 AND action IN ('tool_allowed', 'tool_denied', "
+	"'tool_approval_requested')) l WHERE j->>'step' = ?2 ORDER BY seq";
 static const char busy_sql[] =
 	"SELECT (SELECT coalesce(sum(seconds), 0) FROM calls WHERE run_id = ?1 AND step_id = ?2)"
 	" + (SELECT coalesce(sum(seconds), 0) FROM checks WHERE run_id = ?1 AND step_id = ?2)";
@@ -109,7 +127,8 @@ static int tool_spans(struct store *st, const char *run_id, const struct wr_span
 	char action[32], tool[96];
 	int rc;
 
-	if (db_prepare(st->db, tools_sql, 0, &q, NULL) < 0)
+	if (db_prepare(st->db, db_kind(st->db) == DB_PG ? tools_pg_sql : tools_sql, 0, &q,
+	               NULL) < 0)
 		return st_fail(st, err, "reading a trace");
 	st_text(q, 1, run_id);
 	st_text(q, 2, step->name);
@@ -242,7 +261,8 @@ int wr_trace_each(struct wr_store *store, const char *run_id,
 	snprintf(run.detail, sizeof(run.detail), "%s", r.message);
 	emit(&e, &run);
 	if ((rc = prepare(st, steps_sql, &steps, err)) < 0 ||
-	    (rc = prepare(st, calls_sql, &calls, err)) < 0 ||
+	    (rc = prepare(st, db_kind(st->db) == DB_PG ? calls_pg_sql : calls_sql, &calls,
+	                  err)) < 0 ||
 	    (rc = prepare(st, checks_sql, &checks, err)) < 0 ||
 	    (rc = prepare(st, busy_sql, &busy, err)) < 0)
 		goto out;

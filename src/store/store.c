@@ -210,6 +210,19 @@ int st_failure_parse(const char *s)
 
 /* --- open and close --- */
 
+/* The path as messages show it: a URL's password as "***". */
+static void path_for_messages(const char *path, char *out, size_t size)
+{
+	const char *scheme = strstr(path, "://"), *at, *colon;
+
+	snprintf(out, size, "%s", path);
+	if (!scheme || !(at = strchr(scheme + 3, '@')))
+		return;
+	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	if (colon)
+		snprintf(out, size, "%.*s:***%s", (int)(colon - path), path, at);
+}
+
 int store_open(const char *path, struct store **out, struct wr_err *err)
 {
 	struct store *st;
@@ -220,7 +233,7 @@ int store_open(const char *path, struct store **out, struct wr_err *err)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return err_set(err, WR_ENOMEM, "out of memory");
-	snprintf(st->path, sizeof(st->path), "%s", path);
+	path_for_messages(path, st->path, sizeof(st->path));
 	if (!db_is_pg_target(path) && os_dirname(path, dir, sizeof(dir)) == 0 &&
 	    (rc = os_mkdir_p(dir, err)) < 0)
 		goto fail;
