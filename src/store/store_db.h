@@ -22,6 +22,7 @@ enum stmt_id {
 	S_LEDGER_INSERT, S_LEDGER_TAIL, S_LEDGER_ALL, S_LEDGER_RUN,
 	S_KEY_PUT, S_KEY_LIST, S_SIG_PUT, S_SIG_LIST,
 	S_LEDGER_LOCK,
+	S_JOB_ADD, S_JOB_NAME, S_JOB_RECLAIM, S_JOB_CLAIM, S_JOB_BEAT, S_JOB_END, S_JOB_COUNT,
 	S_COUNT_
 };
 
@@ -33,6 +34,13 @@ struct store {
 	void *signer;                 /* the ledger's, when entries are signed */
 	void (*signer_free)(void *signer);
 };
+
+/* A claim: the first job matching where (lock: a locking clause), taken
+ * for worker ?1 from ?2 (now, ms) for ?3 ms. */
+#define JOB_CLAIM(where, lock)                                                   \
+	"UPDATE jobs SET status = 'running', worker = ?1, lease_until_ms = ?2 + ?3, " \
+	"claims = claims + 1, claimed_ms = ?2 WHERE id = (SELECT id FROM jobs WHERE " \
+	where " ORDER BY id LIMIT 1" lock ") RETURNING id, flow_path, args, run_id, claims"
 
 /* Each statement's SQL, and PostgreSQL's where it differs (store_pg.c). */
 extern const char *const stmt_sql_pg[S_COUNT_];

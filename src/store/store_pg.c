@@ -54,4 +54,8 @@ const char *const stmt_sql_pg[S_COUNT_] = {
 	/* Appends take turns until their transaction ends, so each reads the
 	 * tail the one before it wrote and the chain never forks. */
 	[S_LEDGER_LOCK] = "SELECT pg_advisory_xact_lock(7303002)",
+	/* Workers skip the rows others are claiming rather than queue on them. */
+	[S_JOB_RECLAIM] = JOB_CLAIM("status = 'running' AND lease_until_ms < ?2",
+	                            " FOR UPDATE SKIP LOCKED"),
+	[S_JOB_CLAIM] = JOB_CLAIM("status = 'queued'", " FOR UPDATE SKIP LOCKED"),
 };

@@ -365,3 +365,49 @@ TEST(store_schema_version_is_recorded)
 	EXPECT_STR(v, "2");
 	store_free(st);
 }
+
+/* The job queue: claims never share a job, a lapsed lease lets another
+ * worker take the job, and the worker that lost it can no longer renew or
+ * end it. */
+TEST(store_jobs_claim_lease_and_fence)
+{
+	char path[700];
+	struct store *st = open_tmp(path, sizeof(path));
+	struct wr_store *ws = (struct wr_store *)st;
+	struct wr_input in = { "n", "7" };
+	struct wr_job a, b, c, again;
+	struct wr_jobs_count n;
+	int64_t id1 = 0, id2 = 0;
+	struct wr_err e;
+
+	REQUIRE(st);
+	REQUIRE(wr_job_submit(ws, "/flows/f.yaml", &in, 1, &id1, &e) == 0);
+	REQUIRE(wr_job_submit(ws, "/flows/f.yaml", NULL, 0, &id2, &e) == 0);
+	EXPECT(id2 > id1);
+	REQUIRE(wr_job_claim(ws, "A", 60000, &a, &e) == 0);
+	REQUIRE(wr_job_claim(ws, "B", 1, &b, &e) == 0);
+	EXPECT_INT(a.id, id1);
+	EXPECT_INT(b.id, id2);
+	EXPECT_STR(a.flow_path, "/flows/f.yaml");
+	EXPECT_STR(a.inputs, "{\"n\":\"7\"}");
+	EXPECT_CONTAINS(a.run_id, "-j");
+	EXPECT(strcmp(a.run_id, b.run_id) != 0);
+	EXPECT_INT(a.claims, 1);
+	os_sleep_ms(20);  /* B's 1 ms lease lapses; A's holds */
+	REQUIRE(wr_job_claim(ws, "C", 60000, &c, &e) == 0);
+	EXPECT_INT(c.id, id2);
+	EXPECT_INT(c.claims, 2);
+	EXPECT_STR(c.run_id, b.run_id);
+	EXPECT_INT(wr_job_claim(ws, "D", 60000, &again, &e), WR_ENOTFOUND);
+	EXPECT_INT(wr_job_heartbeat(ws, &b, "B", 60000, &e), WR_ESTATE);
+	EXPECT_INT(wr_job_finish(ws, &b, "B", 0, "done", "", &e), WR_ESTATE);
+	EXPECT_INT(wr_job_heartbeat(ws, &c, "C", 60000, &e), 0);
+	EXPECT_INT(wr_job_finish(ws, &c, "C", 0, "done", "", &e), 0);
+	EXPECT_INT(wr_job_finish(ws, &a, "A", 1, "", "no such file", &e), 0);
+	EXPECT_INT(wr_job_finish(ws, &a, "A", 0, "done", "", &e), WR_ESTATE);  /* once */
+	REQUIRE(wr_jobs_count(ws, &n, &e) == 0);
+	EXPECT_INT(n.queued + n.running, 0);
+	EXPECT_INT(n.done, 1);
+	EXPECT_INT(n.failed, 1);
+	store_free(st);
+}
