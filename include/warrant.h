@@ -523,6 +523,9 @@ struct wr_eval_params {
 	int cache;                   /* answer repeated requests from recorded exchanges */
 	void (*on_progress)(void *ud, int done, int total);  /* from worker threads, serialized */
 	void *ud;
+	/* Queue every run as a job in the store (wr_job_run) for `warrant worker`
+	 * processes, wait for them all, and report as when run here. */
+	int via_jobs;
 };
 
 struct wr_eval_case {
@@ -644,9 +647,12 @@ WR_API void wr_eval_drift_free(struct wr_eval_drift *d);
 
 struct wr_job {
 	int64_t id;
+	char kind[16];               /* "run" (warrant submit) or "eval" (a suite's run) */
 	char flow_path[512];
 	char run_id[WR_ID_MAX];      /* named at submit; the run may not exist yet */
-	char inputs[4096];           /* a JSON object: input name -> string */
+	/* A JSON object: "inputs" (name -> string); for eval jobs also "seed",
+	 * "overrides" (the variant's models) and "cache". */
+	char args[8192];
 	int64_t claims;              /* this claim's number: fences out stale workers */
 };
 

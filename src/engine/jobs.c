@@ -22,22 +22,26 @@ static void ended(const struct store_run *r, struct wr_run_result *res)
 	                 : r->status == WR_RUN_REJECTED ? WR_EXIT_REJECTED : WR_EXIT_FAILED;
 }
 
+/* The job's run, started: its inputs, and for an eval job the case's seed,
+ * the variant's models and no effects, as wr_eval runs a case itself. */
 static int start(struct wr_store *store, const struct wr_job *job, struct wr_run_params *p,
                  struct wr_run_result *res, struct wr_err *err)
 {
+	struct wr_flow_params fp = wr_flow_default_params();
 	struct wr_input in[JOB_INPUTS_MAX];
 	struct wr_flow *flow = NULL;
-	json_t *o = json_loads(job->inputs, 0, NULL), *v;
+	json_t *o = json_loads(job->args, 0, NULL), *inputs, *v;
 	const char *name;
 	size_t n = 0;
 	int rc;
 
-	if (!json_is_object(o)) {
-		rc = err_set(err, WR_ESTORE, "job %lld: its inputs are not a JSON object",
-		             (long long)job->id);
+	inputs = json_object_get(o, "inputs");
+	if (!json_is_object(o) || (inputs && !json_is_object(inputs))) {
+		rc = err_set(err, WR_ESTORE, "job %lld: its arguments are not a JSON object "
+		             "with an object of inputs", (long long)job->id);
 		goto out;
 	}
-	json_object_foreach(o, name, v) {
+	json_object_foreach(inputs, name, v) {
 		if (n == JOB_INPUTS_MAX || !json_is_string(v)) {
 			rc = err_set(err, WR_EINVAL, "job %lld: more than %d inputs, or one not a "
 			             "string", (long long)job->id, JOB_INPUTS_MAX);
@@ -46,7 +50,19 @@ static int start(struct wr_store *store, const struct wr_job *job, struct wr_run
 		in[n].name = name;
 		in[n++].value = json_string_value(v);
 	}
-	if ((rc = wr_flow_load(job->flow_path, NULL, &flow, err)) < 0)
+	if (!strcmp(job->kind, "eval")) {
+		p->seed = (uint64_t)json_integer_value(json_object_get(o, "seed"));
+		p->has_seed = 1;
+		p->actor = "eval";
+		p->cache = json_is_true(json_object_get(o, "cache"));
+		p->stop_before_effects = 1;
+		fp.model_overrides = json_string_value(json_object_get(o, "overrides"));
+	} else if (strcmp(job->kind, "run") != 0) {
+		rc = err_set(err, WR_EINVAL, "job %lld: unknown kind '%s'", (long long)job->id,
+		             job->kind);
+		goto out;
+	}
+	if ((rc = wr_flow_load(job->flow_path, &fp, &flow, err)) < 0)
 		goto out;
 	p->inputs = in;
 	p->n_inputs = n;

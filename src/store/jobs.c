@@ -10,46 +10,39 @@
 #include "core/os.h"
 #include "store/store_db.h"
 
-/* The inputs as a JSON object of strings; the caller frees it. */
-static char *inputs_json(const struct wr_input *in, size_t n)
+/* {"inputs": {name: value, ...}}; the caller frees it. */
+static char *run_args(const struct wr_input *in, size_t n)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *inputs = json_object();
 	char *text = NULL;
 
-	for (size_t i = 0; o && i < n; i++)
-		if (!in[i].name || json_object_set_new(o, in[i].name,
+	if (!o || !inputs || json_object_set(o, "inputs", inputs))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (!in[i].name || json_object_set_new(inputs, in[i].name,
 		                                       json_string(in[i].value ? in[i].value : "")))
 			goto out;
-	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 out:
+	json_decref(inputs);
 	json_decref(o);
 	return text;
 }
 
-int wr_job_submit(struct wr_store *store, const char *flow_path,
-                  const struct wr_input *inputs, size_t n_inputs, int64_t *id,
-                  struct wr_err *err)
+int store_job_add(struct store *st, const char *kind, const char *flow_path,
+                  const char *args, int64_t *id, char run_id[WR_ID_MAX], struct wr_err *err)
 {
-	struct store *st = (struct store *)store;
 	struct db_stmt *s;
-	char run_id[WR_ID_MAX], *args = NULL;
 	int64_t job = 0;
 	time_t now = time(NULL);
 	struct tm tm;
 	int rc;
 
-	if (!store || !flow_path || !flow_path[0] || (n_inputs && !inputs))
-		return err_set(err, WR_EINVAL, "wr_job_submit: store and flow_path are required");
-	if (!(args = inputs_json(inputs, n_inputs)))
-		return err_set(err, WR_EINVAL, "inputs are not valid UTF-8 text");
-	if (strlen(args) >= sizeof(((struct wr_job *)0)->inputs)) {
-		rc = err_set(err, WR_ETOOBIG, "a job's inputs take %zu bytes; at most %zu",
-		             strlen(args), sizeof(((struct wr_job *)0)->inputs) - 1);
-		free(args);
-		return rc;
-	}
+	if (strlen(args) >= sizeof(((struct wr_job *)0)->args))
+		return err_set(err, WR_ETOOBIG, "a job's arguments take %zu bytes; at most %zu",
+		               strlen(args), sizeof(((struct wr_job *)0)->args) - 1);
 	if ((rc = store_begin(st, err)) < 0)
-		goto out;
+		return rc;
 	if (!(s = st_stmt(st, S_JOB_ADD, err))) {
 		rc = WR_ESTORE;
 		goto fail;
@@ -57,6 +50,7 @@ int wr_job_submit(struct wr_store *store, const char *flow_path,
 	st_text(s, 1, flow_path);
 	st_text(s, 2, args);
 	db_bind_int64(s, 3, os_now_ms());
+	st_text(s, 4, kind);
 	if ((rc = db_step(s)) == DB_ROW)
 		job = db_column_int64(s, 0);
 	db_reset(s);
@@ -66,9 +60,8 @@ int wr_job_submit(struct wr_store *store, const char *flow_path,
 	}
 	/* The run's id from the job's, so no two jobs can name one run. */
 	gmtime_r(&now, &tm);
-	snprintf(run_id, sizeof(run_id), "%04d%02d%02d-%02d%02d%02d-j%" PRId64,
-	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	         tm.tm_sec, job);
+	snprintf(run_id, WR_ID_MAX, "%04d%02d%02d-%02d%02d%02d-j%" PRId64, tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, job);
 	if (!(s = st_stmt(st, S_JOB_NAME, err))) {
 		rc = WR_ESTORE;
 		goto fail;
@@ -78,13 +71,47 @@ int wr_job_submit(struct wr_store *store, const char *flow_path,
 	if ((rc = st_exec(st, s, err, "queueing a job")) < 0)
 		goto fail;
 	if ((rc = store_commit(st, err)) < 0)
-		goto out;
+		return rc;
 	if (id)
 		*id = job;
-	goto out;
+	return 0;
 fail:
 	store_rollback(st);
-out:
+	return rc;
+}
+
+int store_job_status(struct store *st, int64_t id, char status[16], char message[512],
+                     struct wr_err *err)
+{
+	struct db_stmt *s = st_stmt(st, S_JOB_STATUS, err);
+	int rc;
+
+	if (!s)
+		return WR_ESTORE;
+	db_bind_int64(s, 1, id);
+	if ((rc = db_step(s)) == DB_ROW) {
+		st_col(s, 0, status, 16);
+		st_col(s, 1, message, 512);
+	}
+	db_reset(s);
+	if (rc == DB_ROW)
+		return 0;
+	return rc == DB_DONE ? err_set(err, WR_ENOTFOUND, "no job %" PRId64, id)
+	                     : st_fail(st, err, "reading a job");
+}
+
+int wr_job_submit(struct wr_store *store, const char *flow_path,
+                  const struct wr_input *inputs, size_t n_inputs, int64_t *id,
+                  struct wr_err *err)
+{
+	char run_id[WR_ID_MAX], *args;
+	int rc;
+
+	if (!store || !flow_path || !flow_path[0] || (n_inputs && !inputs))
+		return err_set(err, WR_EINVAL, "wr_job_submit: store and flow_path are required");
+	if (!(args = run_args(inputs, n_inputs)))
+		return err_set(err, WR_EINVAL, "inputs are not valid UTF-8 text");
+	rc = store_job_add((struct store *)store, "run", flow_path, args, id, run_id, err);
 	free(args);
 	return rc;
 }
@@ -103,10 +130,11 @@ static int claim(struct store *st, enum stmt_id which, const char *worker, int64
 	rc = db_step(s);
 	if (rc == DB_ROW) {
 		job->id = db_column_int64(s, 0);
-		st_col(s, 1, job->flow_path, sizeof(job->flow_path));
-		st_col(s, 2, job->inputs, sizeof(job->inputs));
-		st_col(s, 3, job->run_id, sizeof(job->run_id));
-		job->claims = db_column_int64(s, 4);
+		st_col(s, 1, job->kind, sizeof(job->kind));
+		st_col(s, 2, job->flow_path, sizeof(job->flow_path));
+		st_col(s, 3, job->args, sizeof(job->args));
+		st_col(s, 4, job->run_id, sizeof(job->run_id));
+		job->claims = db_column_int64(s, 5);
 	}
 	db_reset(s);
 	if (rc == DB_ROW)

@@ -132,7 +132,7 @@ static const char *const stmt_sql[S_COUNT_] = {
 	/* SQLite's BEGIN IMMEDIATE already makes writers take turns. */
 	[S_LEDGER_LOCK] = "SELECT 1",
 	[S_JOB_ADD] = "INSERT INTO jobs(kind, flow_path, args, run_id, status, created_ms) "
-	              "VALUES('run', ?1, ?2, '', 'queued', ?3) RETURNING id",
+	              "VALUES(?4, ?1, ?2, '', 'queued', ?3) RETURNING id",
 	[S_JOB_NAME] = "UPDATE jobs SET run_id = ?2 WHERE id = ?1",
 	[S_JOB_RECLAIM] = JOB_CLAIM("status = 'running' AND lease_until_ms < ?2", ""),
 	[S_JOB_CLAIM] = JOB_CLAIM("status = 'queued'", ""),
@@ -142,6 +142,7 @@ static const char *const stmt_sql[S_COUNT_] = {
 	              "lease_until_ms = 0 WHERE id = ?1 AND worker = ?2 AND claims = ?3 "
 	              "AND status = 'running'",
 	[S_JOB_COUNT] = "SELECT status, count(*) FROM jobs GROUP BY status",
+	[S_JOB_STATUS] = "SELECT status, message FROM jobs WHERE id = ?1",
 };
 
 /* --- helpers shared by the store's files --- */

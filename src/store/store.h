@@ -296,6 +296,16 @@ int store_sigs_each(struct store *st,
                     int (*fn)(void *ud, int64_t seq, const char *key_id, const char *sig),
                     void *ud, struct wr_err *err);
 
+/* --- the job queue's rows (jobs.c; the API is warrant.h's wr_job_*) --- */
+
+/* Queues a job of kind with args (a JSON object); its run's id, named from
+ * the job's, in run_id. */
+int store_job_add(struct store *st, const char *kind, const char *flow_path,
+                  const char *args, int64_t *id, char run_id[WR_ID_MAX], struct wr_err *err);
+/* A job's status (queued, running, done, failed) and message. */
+int store_job_status(struct store *st, int64_t id, char status[16], char message[512],
+                     struct wr_err *err);
+
 /* meta: small key/value settings (schema version, ledger head). */
 int store_meta_set(struct store *st, const char *key, const char *value,
                    struct wr_err *err);

@@ -23,6 +23,7 @@ enum stmt_id {
 	S_KEY_PUT, S_KEY_LIST, S_SIG_PUT, S_SIG_LIST,
 	S_LEDGER_LOCK,
 	S_JOB_ADD, S_JOB_NAME, S_JOB_RECLAIM, S_JOB_CLAIM, S_JOB_BEAT, S_JOB_END, S_JOB_COUNT,
+	S_JOB_STATUS,
 	S_COUNT_
 };
 
@@ -40,7 +41,7 @@ struct store {
 #define JOB_CLAIM(where, lock)                                                   \
 	"UPDATE jobs SET status = 'running', worker = ?1, lease_until_ms = ?2 + ?3, " \
 	"claims = claims + 1, claimed_ms = ?2 WHERE id = (SELECT id FROM jobs WHERE " \
-	where " ORDER BY id LIMIT 1" lock ") RETURNING id, flow_path, args, run_id, claims"
+	where " ORDER BY id LIMIT 1" lock ") RETURNING id, kind, flow_path, args, run_id, claims"
 
 /* Each statement's SQL, and PostgreSQL's where it differs (store_pg.c). */
 extern const char *const stmt_sql_pg[S_COUNT_];

@@ -389,7 +389,8 @@ TEST(store_jobs_claim_lease_and_fence)
 	EXPECT_INT(a.id, id1);
 	EXPECT_INT(b.id, id2);
 	EXPECT_STR(a.flow_path, "/flows/f.yaml");
-	EXPECT_STR(a.inputs, "{\"n\":\"7\"}");
+	EXPECT_STR(a.args, "{\"inputs\":{\"n\":\"7\"}}");
+	EXPECT_STR(a.kind, "run");
 	EXPECT_CONTAINS(a.run_id, "-j");
 	EXPECT(strcmp(a.run_id, b.run_id) != 0);
 	EXPECT_INT(a.claims, 1);
