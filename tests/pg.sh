@@ -15,7 +15,8 @@ pg_as() {
 pg_stop() {
 	[ -n "${PG_DIR:-}" ] && pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop \
 		>/dev/null 2>&1
-	PG_DIR=
+	[ -n "${PG_TMP:-}" ] && rm -rf "$PG_TMP"
+	PG_DIR= PG_TMP=
 }
 
 pg_start() {
@@ -24,7 +25,17 @@ pg_start() {
 		return 1
 	fi
 	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pg.XXXXXX")
-	[ "$(id -u)" = 0 ] && chown postgres "$PG_DIR"
+	if [ "$(id -u)" = 0 ]; then
+		chown postgres "$PG_DIR"
+		# The postgres user must reach the directory: a test directory under
+		# a home that only root may enter is replaced by one in /tmp.
+		if ! runuser -u postgres -- test -w "$PG_DIR"; then
+			rmdir "$PG_DIR"
+			PG_DIR=$(mktemp -d /tmp/wr-pg.XXXXXX)
+			PG_TMP=$PG_DIR
+			chown postgres "$PG_DIR"
+		fi
+	fi
 	pg_as "$PG_BIN/initdb" -A trust -U postgres --no-sync -D "$PG_DIR/data" \
 		>"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log"; return 2; }
 	trap pg_stop EXIT

@@ -163,6 +163,9 @@ static int work(struct wr_store *store, struct beat *b, const struct wr_job *job
 		return cli_fail(WR_EXIT_INTERNAL, "cannot start the heartbeat thread");
 	rc = wr_job_run(store, job, &p, &res, &err);
 	beat_stop(b);
+	if (b->lost)
+		fprintf(stderr, "warrant worker: job %lld: a heartbeat found the lease taken by "
+		        "another worker (this one stalled past --lease)\n", (long long)job->id);
 	/* A store error leaves the job to be taken again when its lease lapses. */
 	if (rc == WR_ESTORE || rc == WR_EIO)
 		return cli_fail(WR_EXIT_INTERNAL, "job %lld: %s", (long long)job->id, err.msg);

@@ -40,6 +40,10 @@ expect_exit 6 "a server that is not there" -- \
 	"$WARRANT" runs --store "postgresql://postgres@127.0.0.1:1/none"
 expect_out "connecting to PostgreSQL" "says so"
 
+echo "some text" > doc.md
+expect_exit 6 "the source index on PostgreSQL" -- "$WARRANT" index doc.md
+expect_out "needs a SQLite store" "says it needs SQLite"
+
 # kill -9 in the middle of a run, then resume: every step once, one effect.
 cat > slow.yaml <<'YAML'
 responses:
