@@ -17,7 +17,9 @@
 
 /* Version 2: the job queue of `warrant submit` and `warrant worker`. A job
  * is queued, then running under a worker's lease (renewed by heartbeats;
- * when it lapses another worker takes the job over), then done or failed. */
+ * when it lapses another worker takes the job over), then done or failed.
+ * And the machine of a run's owner process, beside its pid: processes on
+ * several machines share a PostgreSQL store. */
 #define JOBS_COLUMNS(ID, BIG) \
 	"CREATE TABLE IF NOT EXISTS jobs(\n" \
 	"  id " ID ",\n" \
@@ -34,7 +36,8 @@
 	"  ended_ms " BIG " NOT NULL DEFAULT 0,\n" \
 	"  result TEXT NOT NULL DEFAULT '',\n" \
 	"  message TEXT NOT NULL DEFAULT '');\n" \
-	"CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(status, id);\n"
+	"CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(status, id);\n" \
+	"ALTER TABLE runs ADD COLUMN owner_host TEXT NOT NULL DEFAULT '';\n"
 
 static const char jobs_sqlite_sql[] = JOBS_COLUMNS("INTEGER PRIMARY KEY", "INTEGER");
 static const char jobs_pg_sql[] =

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/os.h"
@@ -22,12 +23,13 @@ static const char *const stmt_sql[S_COUNT_] = {
 	[S_RUN_INSERT] =
 		"INSERT INTO runs(id, flow_name, flow_path, flow_hash, flow_blob, status, "
 		"failure, failed_step, message, inputs_blob, seed, created_ms, updated_ms, "
-		"tokens_in, tokens_out, calls, cost_usd, seconds, steps_total, owner_pid) "
-		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+		"tokens_in, tokens_out, calls, cost_usd, seconds, steps_total, owner_pid, "
+		"owner_host) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+		"?18,?19,?20,?21)",
 	[S_RUN_UPDATE] =
 		"UPDATE runs SET status=?2, failure=?3, failed_step=?4, message=?5, "
 		"updated_ms=?6, tokens_in=?7, tokens_out=?8, calls=?9, cost_usd=?10, "
-		"seconds=?11, owner_pid=?12 WHERE id=?1",
+		"seconds=?11, owner_pid=?12, owner_host=?13 WHERE id=?1",
 	[S_RUN_GET] =
 		"SELECT id, flow_name, flow_path, flow_hash, flow_blob, status, failure, "
 		"failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
@@ -43,8 +45,8 @@ static const char *const stmt_sql[S_COUNT_] = {
 		"failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
 		"tokens_out, calls, cost_usd, seconds, steps_total, owner_pid "
 		"FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?1",
-	[S_RUN_OWNER] = "SELECT owner_pid FROM runs WHERE id = ?1",
-	[S_RUN_SET_OWNER] = "UPDATE runs SET owner_pid = ?2 WHERE id = ?1",
+	[S_RUN_OWNER] = "SELECT owner_pid, owner_host FROM runs WHERE id = ?1",
+	[S_RUN_SET_OWNER] = "UPDATE runs SET owner_pid = ?2, owner_host = ?3 WHERE id = ?1",
 	[S_STEP_PUT] =
 		"INSERT INTO steps(run_id, idx, id, kind, status, failure, message, artifact, "
 		"started_ms, ended_ms, seconds, ledger_seq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
@@ -246,6 +248,8 @@ int store_open(const char *path, struct store **out, struct wr_err *err)
 	if (!st)
 		return err_set(err, WR_ENOMEM, "out of memory");
 	path_for_messages(path, st->path, sizeof(st->path));
+	if (gethostname(st->host, sizeof(st->host) - 1) < 0)
+		st->host[0] = '\0';
 	if (!db_is_pg_target(path) && os_dirname(path, dir, sizeof(dir)) == 0 &&
 	    (rc = os_mkdir_p(dir, err)) < 0)
 		goto fail;
@@ -438,6 +442,7 @@ int store_run_insert(struct store *st, const struct store_run *r, struct wr_err 
 	db_bind_double(s, 18, r->seconds);
 	db_bind_int64(s, 19, r->steps_total);
 	db_bind_int64(s, 20, r->owner_pid);
+	st_text(s, 21, r->owner_pid ? st->host : "");
 	return st_exec(st, s, err, "inserting a run");
 }
 
@@ -459,6 +464,7 @@ int store_run_update(struct store *st, const struct store_run *r, struct wr_err 
 	db_bind_double(s, 10, r->cost_usd);
 	db_bind_double(s, 11, r->seconds);
 	db_bind_int64(s, 12, r->owner_pid);
+	st_text(s, 13, r->owner_pid ? st->host : "");
 	return st_exec(st, s, err, "updating a run");
 }
 
@@ -628,6 +634,7 @@ int store_runs_query(struct store *st, const char *status, const char *failure,
 int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *err)
 {
 	struct db_stmt *s;
+	char host[sizeof(st->host)] = "";
 	int owner = -1, rc;
 
 	if ((rc = store_begin(st, err)) < 0)
@@ -637,11 +644,21 @@ int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *er
 		goto fail;
 	}
 	st_text(s, 1, id);
-	if (db_step(s) == DB_ROW)
+	if (db_step(s) == DB_ROW) {
 		owner = (int)db_column_int64(s, 0);
+		st_col(s, 1, host, sizeof(host));
+	}
 	db_reset(s);
 	if (owner < 0) {
 		rc = err_set(err, WR_ENOTFOUND, "no run '%s'", id);
+		goto fail;
+	}
+	/* A process on another machine (several sharing a PostgreSQL store)
+	 * cannot be looked at from here: its claim holds until it lets go, or
+	 * a worker whose job lease says it is gone takes the run over. */
+	if (owner != 0 && host[0] && strcmp(host, st->host) != 0) {
+		rc = err_set(err, WR_EBUSY, "run %s is being executed by process %d on %s", id,
+		             owner, host);
 		goto fail;
 	}
 	/* A claim by a process that has died (kill -9) is void. */
@@ -655,6 +672,7 @@ int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *er
 	}
 	st_text(s, 1, id);
 	db_bind_int64(s, 2, pid);
+	st_text(s, 3, pid ? st->host : "");
 	if ((rc = st_exec(st, s, err, "claiming a run")) < 0)
 		goto fail;
 	return store_commit(st, err);
@@ -671,5 +689,6 @@ int store_run_unclaim(struct store *st, const char *id, int pid)
 		return WR_ESTORE;
 	st_text(s, 1, id);
 	db_bind_int64(s, 2, 0);
+	st_text(s, 3, "");
 	return st_exec(st, s, NULL, "releasing a run");
 }

@@ -85,7 +85,9 @@ int store_runs_query(struct store *st, const char *status, const char *failure,
                      int (*fn)(void *ud, const struct store_run *r), void *ud,
                      struct wr_err *err);
 /* Claims a run for this process: succeeds when owner_pid is 0, this pid, or
- * a process that no longer exists; WR_EBUSY otherwise. Commits itself. */
+ * a process of this machine that no longer exists; WR_EBUSY otherwise (a
+ * process on another machine sharing the store included: its liveness cannot
+ * be seen from here). Commits itself. */
 int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *err);
 int store_run_unclaim(struct store *st, const char *id, int pid);
 

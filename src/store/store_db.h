@@ -31,6 +31,7 @@ struct store {
 	struct db *db;
 	struct db_stmt *stmt[S_COUNT_];
 	char path[4096];
+	char host[256];               /* this machine's name, for run claims */
 	int in_txn;
 	void *signer;                 /* the ledger's, when entries are signed */
 	void (*signer_free)(void *signer);

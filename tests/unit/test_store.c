@@ -13,9 +13,11 @@
 #include "harness.h"
 #include "ledger/ledger.h"
 #include "store/db.h"
+#include "store/schema.sql.h"
 #include "store/store.h"
 
 static int pg_seq;
+static void tamper(const char *path, const char *sql);
 
 /* A new database on the test server; its URL in path. */
 static int pg_fresh(const char *base, char *path, size_t size)
@@ -143,6 +145,12 @@ TEST(store_claim_refuses_a_live_owner)
 	EXPECT_CONTAINS(e.msg, "process 1");
 	r.owner_pid = 999999999;  /* no such process: a dead owner's claim is void */
 	REQUIRE(store_run_update(st, &r, &e) == 0);
+	EXPECT_INT(store_run_claim(st, "r1", 12345678, &e), 0);
+	/* A process on another machine cannot be seen: its claim holds. */
+	tamper(path, "UPDATE runs SET owner_pid = 999999999, owner_host = 'elsewhere'");
+	EXPECT_INT(store_run_claim(st, "r1", 12345678, &e), WR_EBUSY);
+	EXPECT_CONTAINS(e.msg, "on elsewhere");
+	store_run_unclaim(st, "r1", 999999999);  /* as a worker taking it over does */
 	EXPECT_INT(store_run_claim(st, "r1", 12345678, &e), 0);
 	store_free(st);
 }
@@ -410,5 +418,40 @@ TEST(store_jobs_claim_lease_and_fence)
 	EXPECT_INT(n.queued + n.running, 0);
 	EXPECT_INT(n.done, 1);
 	EXPECT_INT(n.failed, 1);
+	store_free(st);
+}
+
+/* A SQLite store made by a warrant before versions 2 (schema version 1)
+ * is upgraded on open: its runs kept, the job table and owner_host added,
+ * once. (PostgreSQL stores began at version 2.) */
+TEST(store_upgrades_a_version_1_store)
+{
+	char path[700], v[16];
+	struct store *st = NULL;
+	struct db *db = NULL;
+	struct store_run r;
+	struct wr_err e;
+	int64_t id = 0;
+
+	if (getenv("WR_TEST_PG"))
+		return;
+	snprintf(path, sizeof(path), "%s/old.db", t_tmpdir());
+	REQUIRE(db_open(path, &db, &e) == 0);
+	EXPECT_INT(db_exec(db, store_schema_sql, &e), 0);
+	EXPECT_INT(db_exec(db, "INSERT INTO meta VALUES('schema_version', '1');"
+	                       "INSERT INTO runs(id, flow_name, flow_path, flow_hash, flow_blob, "
+	                       "status, inputs_blob, seed, created_ms, updated_ms, steps_total) "
+	                       "VALUES('old1', 'f', 'f.yaml', 'h', 'b', 'done', 'i', 1, 1, 1, 1)",
+	                   &e), 0);
+	db_free(db);
+	REQUIRE(store_open(path, &st, &e) == 0);
+	REQUIRE(store_meta_get(st, "schema_version", v, sizeof(v), &e) == 0);
+	EXPECT_STR(v, "2");
+	EXPECT_INT(store_run_get(st, "old1", &r, &e), 0);
+	EXPECT_INT(store_run_claim(st, "old1", 12345678, &e), 0);
+	EXPECT_INT(wr_job_submit((struct wr_store *)st, "/f.yaml", NULL, 0, &id, &e), 0);
+	EXPECT_INT(id, 1);
+	store_free(st);
+	REQUIRE(store_open(path, &st, &e) == 0);  /* and not again */
 	store_free(st);
 }
