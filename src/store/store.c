@@ -644,11 +644,15 @@ int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *er
 		goto fail;
 	}
 	st_text(s, 1, id);
-	if (db_step(s) == DB_ROW) {
+	if ((rc = db_step(s)) == DB_ROW) {
 		owner = (int)db_column_int64(s, 0);
 		st_col(s, 1, host, sizeof(host));
 	}
 	db_reset(s);
+	if (rc < 0) {
+		rc = st_fail(st, err, "claiming a run");
+		goto fail;
+	}
 	if (owner < 0) {
 		rc = err_set(err, WR_ENOTFOUND, "no run '%s'", id);
 		goto fail;

@@ -282,7 +282,7 @@ int wr_why(struct wr_store *store, const char *ref, int as_json, char **out,
 	struct db_stmt *s;
 	json_t *all = json_array();
 	size_t n = strlen(ref ? ref : "");
-	int rc = 0;
+	int rc = 0, step = DB_DONE;
 
 	*out = NULL;
 	if (!store || n < 8 || n > 64 || strspn(ref, "0123456789abcdef") != n) {
@@ -291,13 +291,13 @@ int wr_why(struct wr_store *store, const char *ref, int as_json, char **out,
 		               "least its first 8 digits");
 	}
 	if (!all || db_prepare(st->db, "SELECT run_id, step_id, hash FROM artifacts "
-	                               "WHERE substr(hash, 1, ?1) = ?2 ORDER BY run_id", 0, &s, NULL) < 0) {
+	                               "WHERE substr(hash, 1, length(?1)) = ?1 ORDER BY run_id",
+	                       0, &s, NULL) < 0) {
 		json_decref(all);
 		return st_fail(st, err, "reading artifacts");
 	}
-	db_bind_int64(s, 1, (int)n);
-	st_text(s, 2, ref);
-	while (rc == 0 && db_step(s) == DB_ROW) {
+	st_text(s, 1, ref);
+	while (rc == 0 && (step = db_step(s)) == DB_ROW) {
 		json_t *c = NULL;
 
 		rc = chain(st, db_column_text(s, 0),
@@ -306,6 +306,8 @@ int wr_why(struct wr_store *store, const char *ref, int as_json, char **out,
 		if (rc == 0)
 			json_array_append_new(all, c);
 	}
+	if (rc == 0 && step < 0)
+		rc = st_fail(st, err, "reading artifacts");
 	db_finalize(s);
 	if (rc == 0 && !json_array_size(all))
 		rc = err_set(err, WR_ENOTFOUND, "no artifact %s in this store", ref);

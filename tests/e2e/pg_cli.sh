@@ -24,6 +24,14 @@ expect_exit 0 "approve" -- "$WARRANT" approve "$a" review --as ana --note fine -
 expect_exit 0 "show after approval" -- "$WARRANT" show "$a"
 expect_out "status +done" "the run finished"
 [ "$(wc -l < out/shipped.jsonl)" = 1 ] && ok "shipped once" || fail "shipped: $(cat out/shipped.jsonl)"
+hash=$(pg_sql "$db" "SELECT hash FROM artifacts WHERE run_id = '$a'")
+expect_exit 0 "why" -- "$WARRANT" why "${hash:0:12}"
+expect_out "^artifact  $hash" "names the artifact"
+expect_out "^made by   model m \(script\), step draft" "the model call"
+expect_out "human:ana +approved .*fine" "the approval"
+expect_out "engine +shipped .*shipped.jsonl" "the ship"
+expect_exit 0 "why --json" -- "$WARRANT" why "$hash" --json
+expect_out '"passed": 1' "checks as JSON, numbers as numbers"
 expect_exit 0 "trace" -- "$WARRANT" trace "$a"
 expect_out "^  draft \(generate\)" "the waterfall's generate step"
 expect_out "^    call 1 attempt 1" "and its call"
@@ -39,6 +47,18 @@ expect_out "model-flow" "the same runs"
 expect_exit 6 "a server that is not there" -- \
 	"$WARRANT" runs --store "postgresql://postgres@127.0.0.1:1/none"
 expect_out "connecting to PostgreSQL" "says so"
+
+# Replay and the cache read the recorded exchanges back.
+expect_exit 4 "replay a run" -- "$WARRANT" run model-flow.yaml --replay "$b" -q
+r=$(pg_sql "$db" "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+[ "$(pg_sql "$db" "SELECT hash FROM artifacts WHERE run_id = '$r'")" = \
+  "$(pg_sql "$db" "SELECT hash FROM artifacts WHERE run_id = '$b'")" ] &&
+	ok "the replay's artifact is the recorded one" || fail "replay artifact differs"
+"$WARRANT" run model-flow.yaml --input doc=cached --seed 7 -q >/dev/null 2>&1
+expect_exit 4 "a cached run" -- "$WARRANT" run model-flow.yaml --input doc=cached --seed 7 --cache -q
+r=$(pg_sql "$db" "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+[ "$(pg_sql "$db" "SELECT served FROM exchanges WHERE run_id = '$r'")" = cache ] &&
+	ok "answered from the cache" || fail "served: $(pg_sql "$db" "SELECT served FROM exchanges WHERE run_id = '$r'")"
 
 echo "some text" > doc.md
 expect_exit 6 "the source index on PostgreSQL" -- "$WARRANT" index doc.md
