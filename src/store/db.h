@@ -61,7 +61,8 @@ void db_bind_null(struct db_stmt *s, int i);
 /* How many parameters the statement has. */
 int db_bind_count(struct db_stmt *s);
 
-/* DB_ROW, DB_DONE or WR_ESTORE. */
+/* DB_ROW, DB_DONE or WR_ESTORE. After DB_DONE, DB_DONE again until reset
+ * (the statement is not run again). */
 int db_step(struct db_stmt *s);
 
 int db_column_count(struct db_stmt *s);

@@ -13,6 +13,7 @@ struct sq_db {
 struct sq_stmt {
 	struct db_stmt base;
 	sqlite3_stmt *s;
+	int done;                   /* stepped to the end: DONE until reset */
 };
 
 #define SQ(d) (((struct sq_db *)(d))->h)
@@ -55,6 +56,7 @@ static void sq_finalize(struct db_stmt *s)
 
 static void sq_reset(struct db_stmt *s)
 {
+	((struct sq_stmt *)s)->done = 0;
 	sqlite3_reset(ST(s));
 	sqlite3_clear_bindings(ST(s));
 }
@@ -89,12 +91,19 @@ static int sq_bind_count(struct db_stmt *s) { return sqlite3_bind_parameter_coun
 
 static int sq_step(struct db_stmt *s)
 {
-	int rc = sqlite3_step(ST(s));
+	struct sq_stmt *x = (struct sq_stmt *)s;
+	int rc;
 
+	/* SQLite would run the statement again; PostgreSQL's driver cannot. */
+	if (x->done)
+		return DB_DONE;
+	rc = sqlite3_step(x->s);
 	if (rc == SQLITE_ROW)
 		return DB_ROW;
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		x->done = 1;
 		return DB_DONE;
+	}
 	return WR_ESTORE;
 }
 

@@ -1,4 +1,5 @@
-# The store's unit tests (store_*, ledger_*) again, on a PostgreSQL server
+# The database layer's and the store's unit tests (db_*, store_*, ledger_*)
+# again, on a PostgreSQL server
 # started for the test: each test on a fresh database.
 . "$WR_ROOT/tests/lib.sh"
 . "$WR_ROOT/tests/pg.sh"
@@ -6,7 +7,7 @@ pg_start || exit 0
 unit="$(dirname "$WARRANT")/unit"
 export WR_TEST_TMP="$PWD/unit"
 mkdir -p "$WR_TEST_TMP"
-for filter in store_ ledger_; do
+for filter in db_ store_ ledger_; do
 	WR_TEST_PG="postgresql://postgres@127.0.0.1:$PG_PORT/" "$unit" "$filter" >unit.out 2>&1
 	rc=$?
 	line=$(grep '^unit:' unit.out | tail -1)
