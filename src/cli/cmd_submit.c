@@ -102,8 +102,14 @@ static int parse(int argc, char **argv, struct submit_opts *o)
 	return 0;
 }
 
+static void on_problem(void *ud, const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
 int cmd_submit(int argc, char **argv)
 {
+	struct wr_flow_params fp = wr_flow_default_params();
 	struct submit_opts o;
 	struct wr_store *store = NULL;
 	struct wr_flow *flow = NULL;
@@ -117,8 +123,12 @@ int cmd_submit(int argc, char **argv)
 	if ((rc = parse(argc, argv, &o)))
 		return rc < 0 ? 0 : rc;
 	/* Checked here, so a bad workflow fails now rather than in every worker. */
-	if (wr_flow_load(argv[optind], NULL, &flow, &err) < 0)
-		return cli_fail(cli_exit_for(err.code), "%s", err.msg);
+	fp.on_problem = on_problem;
+	if (wr_flow_load(argv[optind], &fp, &flow, &err) < 0) {
+		if (err.code != WR_ESPEC)  /* problems were printed one per line */
+			cli_fail(WR_EXIT_USAGE, "%s", err.msg);
+		return WR_EXIT_USAGE;
+	}
 	wr_flow_free(flow);
 	if (!realpath(argv[optind], path))
 		return cli_fail(WR_EXIT_USAGE, "%s: cannot resolve its path", argv[optind]);

@@ -39,6 +39,9 @@ expect_out "^done 30$" "all 30 done"
 [ "$(sql "SELECT count(*) FROM jobs WHERE claims > 1")" -ge 1 ] &&
 	ok "a's job was taken over" || fail "no job claimed twice"
 expect_exit 0 "ledger verify" -- "$WARRANT" ledger verify
+printf 'name: x\nsteps:\n  - {id: a, kind: genrate}\n' > bad.yaml
+expect_exit 2 "submit refuses a bad workflow" -- "$WARRANT" submit bad.yaml
+expect_out "^bad.yaml:3:[0-9]+: unknown step kind 'genrate'" "with file:line:col"
 expect_exit 2 "worker rejects a bad lease" -- "$WARRANT" worker --lease 0
 expect_exit 0 "worker --help" -- "$WARRANT" worker --help
 expect_out "SKIP LOCKED" "explains claims"
