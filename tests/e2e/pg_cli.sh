@@ -67,7 +67,7 @@ expect_out "needs a SQLite store" "says it needs SQLite"
 # kill -9 in the middle of a run, then resume: every step once, one effect.
 cat > slow.yaml <<'YAML'
 responses:
-  - {text: "one", latency_ms: 300}
+  - {text: "one", latency_ms: 500}
 YAML
 cat > slow-flow.yaml <<'YAML'
 name: slow
