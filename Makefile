@@ -4,14 +4,14 @@
 #   make test       unit tests, golden cases and end-to-end CLI tests
 #   make demo       install missing Debian packages (as root), build, run the example offline
 #   make check      sanitizer build + tests, and static analysis
-#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|promptfoo for one)
+#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|jobs|promptfoo for one)
 #   make fuzz       libFuzzer target for the workflow loader (clang)
 #
 # WERROR=1 turns warnings into errors (CI sets it). SAN=1 builds with ASan+UBSan.
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl libseccomp
+PKGS    := libfyaml jansson sqlite3 libcrypto libpcre2-8 libcurl libseccomp libpq
 # Only the warrant binary uses these (warrant serve), loaded when it starts
 # (src/web/mhd_lib.c); libwarrant does not. Their headers are needed here.
 CLI_PKGS:= libmicrohttpd
@@ -25,7 +25,8 @@ CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden \
            $(shell pkg-config --cflags $(PKGS) $(CLI_PKGS))
 # libcurl is loaded when the first HTTP client is made (src/model/curl_lib.c),
 # not linked: its thirty libraries would slow every command's start-up.
-LINK_PKGS := $(filter-out libcurl,$(PKGS))
+# libpq likewise, when the first PostgreSQL store is opened (src/store/db_pg.c).
+LINK_PKGS := $(filter-out libcurl libpq,$(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(LINK_PKGS)) -lpthread -lm
 
 ifeq ($(WERROR),1)
@@ -111,7 +112,8 @@ check:
 bench: all
 	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger \
 	  $(BUILD)/bench_sources $(BUILD)/bench_sandbox $(BUILD)/bench_spans \
-	  $(BUILD)/bench_tools $(BUILD)/bench_grammar
+	  $(BUILD)/bench_tools $(BUILD)/bench_grammar \
+	  $(BUILD)/bench_jobs
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libwarrant.a

@@ -12,7 +12,9 @@
 #   9. one tool call: the envelope decision, read_file, a sandboxed command
 #  10. grammar-constrained decoding: the token mask per token, invoice schema,
 #      32k and 128k synthetic vocabularies (target <= 50 us)
-# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar runs one of them.
+#  11. the job queue on PostgreSQL: claim latency p50/p99, jobs/s with 1, 2,
+#      4 and 8 workers
+# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|jobs runs one of them.
 # BENCH=promptfoo (not in the default set: it installs promptfoo from npm
 # the first time) runs warrant eval against promptfoo eval, 1000 cases.
 set -eu
@@ -61,6 +63,10 @@ fi
 if [ "$only" = all ] || [ "$only" = spans ]; then
 	echo "== trace spans: a 10 000-step run (25 001 spans), SQLite on disk =="
 	"$root/bench/web/spans.sh" "$build"
+fi
+if [ "$only" = all ] || [ "$only" = jobs ]; then
+	echo "== job queue: claim latency and jobs/s with 1, 2, 4, 8 workers =="
+	"$root/bench/jobs/run.sh" "$build"
 fi
 if [ "$only" = all ] || [ "$only" = grammar ]; then
 	echo "== grammar mask per token: invoice schema, 32k and 128k synthetic vocabularies =="

@@ -239,6 +239,13 @@ struct wr_run_params {
 	/* Stop before the first approve or ship step, leaving the run resumable
 	 * (status running): evaluations judge artifacts without effects. */
 	int stop_before_effects;
+	/* wr_run_start: the new run's id (at most WR_ID_MAX - 1 bytes), as a
+	 * job names its run before it starts; NULL: a fresh one. */
+	const char *run_id;
+	/* wr_run_resume: take the run over even when its owner process looks
+	 * alive. For a worker holding the job's lease: the owner recorded may
+	 * be a process on another machine whose lease has lapsed. */
+	int take_over;
 };
 WR_API struct wr_run_params wr_run_default_params(void);
 
@@ -527,6 +534,9 @@ struct wr_eval_params {
 	int cache;                   /* answer repeated requests from recorded exchanges */
 	void (*on_progress)(void *ud, int done, int total);  /* from worker threads, serialized */
 	void *ud;
+	/* Queue every run as a job in the store (wr_job_run) for `warrant worker`
+	 * processes, wait for them all, and report as when run here. */
+	int via_jobs;
 };
 
 struct wr_eval_case {
@@ -638,6 +648,62 @@ WR_API int wr_eval_against(const char *store_path, const char *name,
                            const struct wr_eval_report *r, struct wr_eval_drift **out,
                            struct wr_err *err);
 WR_API void wr_eval_drift_free(struct wr_eval_drift *d);
+
+/* --- the job queue: warrant submit and warrant worker (src/store/jobs.c) ---
+ *
+ * A job is one run of a workflow, queued in the store. Workers on any
+ * number of machines (sharing a PostgreSQL store; or processes sharing a
+ * SQLite file) claim jobs, each under a lease they renew with heartbeats.
+ * A job whose lease lapses (its worker died) is claimed again, and the
+ * next worker resumes the job's run from its last committed step. */
+
+struct wr_job {
+	int64_t id;
+	char kind[16];               /* "run" (warrant submit) or "eval" (a suite's run) */
+	char flow_path[512];
+	char run_id[WR_ID_MAX];      /* named at submit; the run may not exist yet */
+	/* A JSON object: "inputs" (name -> string); for eval jobs also "seed",
+	 * "overrides" (the variant's models) and "cache". */
+	char args[8192];
+	int64_t claims;              /* this claim's number: fences out stale workers */
+};
+
+/* Queues a run of the workflow at flow_path (kept as given: workers must
+ * see the file at that path) with n_inputs inputs. *id, when not NULL,
+ * gets the job's id. */
+WR_API int wr_job_submit(struct wr_store *store, const char *flow_path,
+                         const struct wr_input *inputs, size_t n_inputs, int64_t *id,
+                         struct wr_err *err);
+/* Claims the oldest job whose lease has lapsed, else the oldest queued
+ * one, for worker (a name unique among the workers) until lease_ms from
+ * now. WR_ENOTFOUND when there is none. Concurrent claims never get the
+ * same job (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on SQLite). */
+WR_API int wr_job_claim(struct wr_store *store, const char *worker, int64_t lease_ms,
+                        struct wr_job *job, struct wr_err *err);
+/* Renews the lease. WR_ESTATE when it is no longer this worker's. */
+WR_API int wr_job_heartbeat(struct wr_store *store, const struct wr_job *job,
+                            const char *worker, int64_t lease_ms, struct wr_err *err);
+/* Ends the job: done (its run ran to an outcome, named by result) or
+ * failed (it could not run; message says why). WR_ESTATE when the lease is
+ * no longer this worker's (another took the job over). */
+WR_API int wr_job_finish(struct wr_store *store, const struct wr_job *job,
+                         const char *worker, int failed, const char *result,
+                         const char *message, struct wr_err *err);
+
+/* Executes a claimed job's run: starts it under the job's run id, or, when
+ * an earlier worker started it, resumes it from its last committed step
+ * (taking it over from that worker), or, when it already ended, only
+ * reports how. params: as for wr_run_start (inputs and run_id are the
+ * job's). Returns as wr_run_start does; res says how the run ended. */
+WR_API int wr_job_run(struct wr_store *store, const struct wr_job *job,
+                      const struct wr_run_params *params, struct wr_run_result *res,
+                      struct wr_err *err);
+
+struct wr_jobs_count {
+	int64_t queued, running, done, failed;
+};
+WR_API int wr_jobs_count(struct wr_store *store, struct wr_jobs_count *out,
+                         struct wr_err *err);
 
 /* --- the lock file: what a passing eval accepted (src/eval/lock.c) --- */
 

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages warrant needs, when any is missing.
 # As root it runs apt-get; otherwise it prints the command to run.
+# libpq-dev: the header of the PostgreSQL store's driver (libpq itself is
+# loaded at run time); postgresql: the server the PostgreSQL tests start.
 # WITH_BROWSER=1 adds what the review desk's browser test drives: chromium,
 # and node with npm (for playwright-core) when no node is installed (CI sets it).
 set -e
 pkgs="build-essential pkg-config libfyaml-dev libjansson-dev libsqlite3-dev
       libssl-dev libpcre2-dev libcurl4-openssl-dev libseccomp-dev libmicrohttpd-dev sqlite3 openssl bc
-      curl"
+      curl libpq-dev postgresql"
 if [ "${WITH_BROWSER:-0}" = 1 ]; then
 	pkgs="$pkgs chromium"
 	command -v node >/dev/null && command -v npm >/dev/null || pkgs="$pkgs nodejs npm"

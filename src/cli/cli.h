@@ -40,6 +40,9 @@ int cmd_lint(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
 
 /* --- cli_common.c --- */
 

@@ -30,6 +30,9 @@ static const char usage[] =
 	"      --junit FILE       also write a JUnit XML report (one test per case)\n"
 	"      --html FILE        also write one self-contained HTML report (SVG charts)\n"
 	"      --store PATH       where the runs go (default: .warrant/eval.db beside the suite)\n"
+	"      --submit           queue the runs as jobs in the store for `warrant worker`s\n"
+	"                         (on any machine sharing a PostgreSQL store) and wait for\n"
+	"                         them; the store: --store, else $WARRANT_STORE\n"
 	"      --save-baseline NAME  keep this report in the store as a baseline\n"
 	"      --against NAME     compare with a baseline: runs paired by case and repeat,\n"
 	"                         exact McNemar; a significant regression exits 3; model\n"
@@ -321,6 +324,7 @@ int cmd_eval(int argc, char **argv)
 		{ "save-baseline", required_argument, NULL, 'B' },
 		{ "against", required_argument, NULL, 'A' },
 		{ "html", required_argument, NULL, 'H' },
+		{ "submit", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -356,6 +360,7 @@ int cmd_eval(int argc, char **argv)
 		case 'B': save = optarg; break;
 		case 'A': against = optarg; break;
 		case 'H': html = optarg; break;
+		case 'S': p.via_jobs = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
 			return cli_bad_option(usage, argv[optind - 1]);
@@ -366,6 +371,8 @@ int cmd_eval(int argc, char **argv)
 		return cli_fail(WR_EXIT_USAGE, optind >= argc ? "which suite? give SUITE.yaml"
 		                                              : "one suite at a time");
 	}
+	if (p.via_jobs && !p.store_path && getenv("WARRANT_STORE") && getenv("WARRANT_STORE")[0])
+		p.store_path = getenv("WARRANT_STORE");
 	if (wr_suite_load(argv[optind], &suite, &err) < 0)
 		return cli_fail(err.code == WR_EIO ? WR_EXIT_USAGE : cli_exit_for(err.code), "%s",
 		                err.msg);

@@ -364,7 +364,10 @@ static int run_create(struct engine *e, struct wr_err *err)
 	char *inputs = NULL, evidence[256], key[WR_ID_MAX + 16];
 	int rc;
 
-	make_run_id(r->id);
+	if (e->p->run_id && e->p->run_id[0])
+		snprintf(r->id, sizeof(r->id), "%s", e->p->run_id);
+	else
+		make_run_id(r->id);
 	snprintf(r->flow_name, sizeof(r->flow_name), "%s", flow->name);
 	snprintf(r->flow_path, sizeof(r->flow_path), "%s", flow->path);
 	memcpy(r->flow_hash, flow->hash, HASH_HEX);
@@ -514,6 +517,8 @@ int wr_run_resume(struct wr_store *store, const char *run_id,
 		             "versions", id, run.flow_hash, flow->hash);
 		goto out;
 	}
+	if (params->take_over)
+		store_run_unclaim(st, id, 0);
 	if ((rc = store_run_claim(st, id, (int)getpid(), err)) < 0)
 		goto out;
 	if ((rc = engine_init(&e, st, flow, params, res, err)) < 0)

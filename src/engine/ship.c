@@ -123,13 +123,30 @@ static int ship_append(struct engine *e, struct store_effect *fx, int have_inten
 		fx->offset = sb.st_size;
 		if ((rc = put_intent(e, fx, err)) < 0)
 			goto out;
+	} else if (sb.st_size < fx->offset) {
+		rc = err_set(err, WR_ESTATE, "%s changed since the append was begun; "
+		             "refusing to append twice", fx->target);
+		goto out;
 	} else if (sb.st_size != fx->offset) {
-		/* A partial write of ours is cut off; bytes someone else added since
-		 * are not ours to remove. */
-		if (sb.st_size < fx->offset || ftruncate(fd, fx->offset) < 0) {
-			rc = err_set(err, WR_ESTATE, "%s changed since the append was begun; "
-			             "refusing to append twice", fx->target);
-			goto out;
+		/* A partial write of ours (a prefix of the bytes, up to the end) is
+		 * cut off. Anything else there is other writers' (runs of other
+		 * workers append to one file): ours never went in, so it goes at
+		 * the end now, under a new intent, and theirs stays. */
+		size_t tail = (size_t)(sb.st_size - fx->offset);
+
+		free(at);
+		at = NULL;
+		if (tail < bytes->len && (at = malloc(tail)) &&
+		    pread(fd, at, tail, fx->offset) == (ssize_t)tail &&
+		    memcmp(at, bytes->data, tail) == 0) {
+			if (ftruncate(fd, fx->offset) < 0) {
+				rc = err_set(err, WR_EIO, "%s: %s", fx->target, strerror(errno));
+				goto out;
+			}
+		} else {
+			fx->offset = sb.st_size;
+			if ((rc = put_intent(e, fx, err)) < 0)
+				goto out;
 		}
 	}
 	if (pwrite(fd, bytes->data, bytes->len, fx->offset) != (ssize_t)bytes->len ||

@@ -7,6 +7,7 @@
  * it reached passed; a case's run meets its expectation when it passes
  * (expect: pass) or fails (expect: fail, or with the class named). Runs go
  * to their own store, so they can be shown and traced like any other. */
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "core/os.h"
 #include "eval/stats.h"
 #include "eval/suite.h"
+#include "store/store.h"
 
 struct job_result {
 	int done, passed, met;
@@ -107,11 +109,11 @@ static int check_asserts(struct wr_store *store, const char *run_id, const struc
 		size_t len = 0;
 		int ok, rc;
 
-		if ((rc = wr_run_steps(store, run_id, find_step, &f, err)) < 0)
-			return rc;
 		const char *whose = i < s->n_asserts ? "suite assertion" : "assertion";
 		size_t n = i < s->n_asserts ? i + 1 : i - s->n_asserts + 1;
 
+		if ((rc = wr_run_steps(store, run_id, find_step, &f, err)) < 0)
+			return rc;
 		if (!f.hash[0]) {
 			snprintf(reason, size, "%s %zu: no artifact of %s%s", whose, n,
 			         a->of ? "step " : "a generate step", a->of ? a->of : "");
@@ -129,15 +131,48 @@ static int check_asserts(struct wr_store *store, const char *run_id, const struc
 	return 1;
 }
 
+/* Job j's outcome, from its run as the store has it. */
+static int judge(struct pool *pl, struct wr_store *store, int j, enum wr_run_status status,
+                 enum wr_failure failure, const char *run_id, struct wr_err *err)
+{
+	int k = j % pl->per_variant;
+	const struct suite_case *c = &pl->s->cases[k / pl->repeats];
+	struct job_result *r = &pl->jobs[j];
+	struct wr_run_info info;
+
+	r->passed = status == WR_RUN_RUNNING || status == WR_RUN_DONE || status == WR_RUN_WAITING;
+	r->failure = r->passed ? WR_FAIL_NONE : failure;
+	if (r->passed && (pl->s->n_asserts || c->n_asserts)) {
+		int rc = check_asserts(store, run_id, pl->s, c, r->reason, sizeof(r->reason), err);
+
+		if (rc < 0)
+			return rc;
+		r->passed = rc;
+		r->failure = rc ? WR_FAIL_NONE : WR_FAIL_CHECK_FAILED;
+	}
+	r->met = c->expect_pass ? r->passed
+	                        : !r->passed && (c->expect_failure < 0 ||
+	                                         (int)r->failure == c->expect_failure);
+	snprintf(r->run_id, sizeof(r->run_id), "%s", run_id);
+	if (wr_run_get(store, run_id, &info, err) == 0) {
+		r->tokens_in = info.tokens_in;
+		r->tokens_out = info.tokens_out;
+		r->calls = info.calls;
+		r->cost_usd = info.cost_usd;
+	}
+	if (wr_run_calls(store, run_id, note_model, pl, err) < 0)
+		return err_wrap(err, "run %s", run_id);
+	r->done = 1;
+	return 0;
+}
+
 static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow *flow,
                    int j, struct wr_err *err)
 {
 	int k = j % pl->per_variant;  /* the same case and repeat in every variant */
 	const struct suite_case *c = &pl->s->cases[k / pl->repeats];
-	struct job_result *r = &pl->jobs[j];
 	struct wr_run_params p = wr_run_default_params();
 	struct wr_run_result res;
-	struct wr_run_info info;
 	int rc;
 
 	p.inputs = c->inputs;
@@ -149,30 +184,90 @@ static int run_job(struct pool *pl, struct wr_store *store, const struct wr_flow
 	p.stop_before_effects = 1;
 	if ((rc = wr_run_start(store, flow, &p, &res, err)) < 0)
 		return rc;
-	r->passed = res.status == WR_RUN_RUNNING || res.status == WR_RUN_DONE ||
-	            res.status == WR_RUN_WAITING;
-	r->failure = r->passed ? WR_FAIL_NONE : res.failure;
-	if (r->passed && (pl->s->n_asserts || c->n_asserts)) {
-		if ((rc = check_asserts(store, res.run_id, pl->s, c, r->reason, sizeof(r->reason),
-		                        err)) < 0)
-			return rc;
-		r->passed = rc;
-		r->failure = rc ? WR_FAIL_NONE : WR_FAIL_CHECK_FAILED;
+	return judge(pl, store, j, res.status, res.failure, res.run_id, err);
+}
+
+/* --- the runs as jobs, for workers --- */
+
+/* Job j's arguments: what run_job gives wr_run_start (engine/jobs.c reads
+ * them back); the caller frees the text. */
+static char *job_args(const struct pool *pl, int j)
+{
+	int k = j % pl->per_variant, v = j / pl->per_variant;
+	const struct suite_case *c = &pl->s->cases[k / pl->repeats];
+	json_t *o = json_object(), *in = json_object();
+	char *text = NULL;
+
+	if (!o || !in || json_object_set(o, "inputs", in) ||
+	    json_object_set_new(o, "seed", json_integer(k + 1)) ||
+	    json_object_set_new(o, "cache", json_boolean(pl->p->cache)) ||
+	    (pl->s->n_variants && pl->s->variants[v].overrides &&
+	     json_object_set_new(o, "overrides", json_string(pl->s->variants[v].overrides))))
+		goto out;
+	for (size_t i = 0; i < c->n_inputs; i++)
+		if (json_object_set_new(in, c->inputs[i].name, json_string(c->inputs[i].value)))
+			goto out;
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+out:
+	json_decref(in);
+	json_decref(o);
+	return text;
+}
+
+/* Queues every run, then waits for workers to end them, judging each. */
+static int run_as_jobs(struct pool *pl, struct wr_err *err)
+{
+	struct wr_store *store = NULL;
+	struct store *st;
+	struct wr_run_info info;
+	char workflow[4096], status[16], message[512], *args;
+	int64_t *ids = calloc((size_t)pl->total, sizeof(*ids));
+	int rc, j;
+
+	if (!ids)
+		return err_set(err, WR_ENOMEM, "out of memory");
+	/* Workers run elsewhere: they find the workflow by its full path. */
+	if (!realpath(pl->s->workflow, workflow)) {
+		rc = err_set(err, WR_EIO, "%s: cannot resolve its path", pl->s->workflow);
+		goto out;
 	}
-	r->met = c->expect_pass ? r->passed
-	                        : !r->passed && (c->expect_failure < 0 ||
-	                                         (int)r->failure == c->expect_failure);
-	snprintf(r->run_id, sizeof(r->run_id), "%s", res.run_id);
-	if (wr_run_get(store, res.run_id, &info, err) == 0) {
-		r->tokens_in = info.tokens_in;
-		r->tokens_out = info.tokens_out;
-		r->calls = info.calls;
-		r->cost_usd = info.cost_usd;
+	if ((rc = wr_store_open(pl->store_path, &store, err)) < 0)
+		goto out;
+	st = (struct store *)store;
+	for (j = 0; j < pl->total; j++) {
+		if (!(args = job_args(pl, j))) {
+			rc = err_set(err, WR_EINVAL, "case inputs are not valid UTF-8 text");
+			goto out;
+		}
+		rc = store_job_add(st, "eval", workflow, args, &ids[j], pl->jobs[j].run_id, err);
+		free(args);
+		if (rc < 0)
+			goto out;
 	}
-	if (wr_run_calls(store, res.run_id, note_model, pl, err) < 0)
-		return err_wrap(err, "run %s", res.run_id);
-	r->done = 1;
-	return 0;
+	for (j = 0; j < pl->total;) {
+		if ((rc = store_job_status(st, ids[j], status, message, err)) < 0)
+			goto out;
+		if (!strcmp(status, "failed")) {
+			rc = err_set(err, WR_EPROVIDER, "job %lld (run %s): %s", (long long)ids[j],
+			             pl->jobs[j].run_id, message);
+			goto out;
+		}
+		if (strcmp(status, "done") != 0) {
+			os_sleep_ms(50);  /* jobs end roughly in order: wait on the first open one */
+			continue;
+		}
+		if ((rc = wr_run_get(store, pl->jobs[j].run_id, &info, err)) < 0 ||
+		    (rc = judge(pl, store, j, info.status, info.failure, info.id, err)) < 0)
+			goto out;
+		pl->finished = ++j;
+		if (pl->p->on_progress)
+			pl->p->on_progress(pl->p->ud, pl->finished, pl->total);
+	}
+	rc = 0;
+out:
+	wr_store_free(store);
+	free(ids);
+	return rc;
 }
 
 /* Variant v's workflow: the file with the variant's models and prompts. */
@@ -394,11 +489,16 @@ int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
 		wr_flow_free(f);
 	}
 	pthread_mutex_init(&pl.mu, NULL);
-	for (; started < n_threads; started++)
-		if (pthread_create(&th[started], NULL, worker, &pl) != 0)
-			break;
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	if (pl.p->via_jobs) {
+		started = 1;  /* workers elsewhere run the cases; this thread waits */
+		pl.first_rc = run_as_jobs(&pl, &pl.first_err);
+	} else {
+		for (; started < n_threads; started++)
+			if (pthread_create(&th[started], NULL, worker, &pl) != 0)
+				break;
+		for (int i = 0; i < started; i++)
+			pthread_join(th[i], NULL);
+	}
 	pthread_mutex_destroy(&pl.mu);
 	if (!started) {
 		rc = err_set(err, WR_ENOMEM, "could not start a thread");

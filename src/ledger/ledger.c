@@ -78,7 +78,7 @@ static int copy_field(char *dst, size_t size, const char *src, const char *what,
 	return 0;
 }
 
-int ledger_append(struct store *st, const char *run_id, const char *actor,
+static int append(struct store *st, const char *run_id, const char *actor,
                   const char *action, const char *subject, const char *evidence,
                   struct wr_ledger_entry *out, struct wr_err *err)
 {
@@ -115,6 +115,25 @@ int ledger_append(struct store *st, const char *run_id, const char *actor,
 	if (out)
 		*out = e;
 	return 0;
+}
+
+int ledger_append(struct store *st, const char *run_id, const char *actor,
+                  const char *action, const char *subject, const char *evidence,
+                  struct wr_ledger_entry *out, struct wr_err *err)
+{
+	int rc;
+
+	/* The tail read and the entry written in one transaction, so that
+	 * concurrent writers (several workers on one PostgreSQL) chain in turn. */
+	if (store_in_txn(st))
+		return append(st, run_id, actor, action, subject, evidence, out, err);
+	if ((rc = store_begin(st, err)) < 0)
+		return rc;
+	if ((rc = append(st, run_id, actor, action, subject, evidence, out, err)) < 0) {
+		store_rollback(st);
+		return rc;
+	}
+	return store_commit(st, err);
 }
 
 /* --- verification --- */

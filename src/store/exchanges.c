@@ -1,5 +1,5 @@
 /* exchanges.c: how each model call was answered, and its HTTP attempts. */
-#include "store/sqlite_util.h"
+#include "store/store_db.h"
 
 #include <string.h>
 
@@ -8,35 +8,35 @@
 int store_exchange_put(struct store *st, const struct store_exchange *x,
                        struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_EXCH_PUT, err);
+	struct db_stmt *s = st_stmt(st, S_EXCH_PUT, err);
 
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, x->run_id);
-	sqlite3_bind_int64(s, 2, x->call_index);
+	db_bind_int64(s, 2, x->call_index);
 	st_text(s, 3, x->request_hash);
 	st_text(s, 4, x->record_blob);
 	st_text(s, 5, x->served);
 	st_text(s, 6, x->api_model);
 	st_text(s, 7, x->system_fingerprint);
-	sqlite3_bind_int(s, 8, x->attempts);
+	db_bind_int64(s, 8, x->attempts);
 	return st_exec(st, s, err, "writing a model exchange");
 }
 
 int store_attempt_put(struct store *st, const struct store_attempt *a, struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_ATTEMPT_PUT, err);
+	struct db_stmt *s = st_stmt(st, S_ATTEMPT_PUT, err);
 
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, a->run_id);
-	sqlite3_bind_int64(s, 2, a->call_index);
-	sqlite3_bind_int(s, 3, a->n);
-	sqlite3_bind_int(s, 4, a->status);
-	sqlite3_bind_int64(s, 5, a->start_ms);
-	sqlite3_bind_int64(s, 6, a->latency_ms);
-	sqlite3_bind_int64(s, 7, a->retry_after_ms);
-	sqlite3_bind_int64(s, 8, a->wait_ms);
+	db_bind_int64(s, 2, a->call_index);
+	db_bind_int64(s, 3, a->n);
+	db_bind_int64(s, 4, a->status);
+	db_bind_int64(s, 5, a->start_ms);
+	db_bind_int64(s, 6, a->latency_ms);
+	db_bind_int64(s, 7, a->retry_after_ms);
+	db_bind_int64(s, 8, a->wait_ms);
 	st_text(s, 9, a->error);
 	return st_exec(st, s, err, "writing a call attempt");
 }
@@ -44,7 +44,7 @@ int store_attempt_put(struct store *st, const struct store_attempt *a, struct wr
 int store_exchange_count(struct store *st, const char *run_id, const char *request_hash,
                          int64_t *n, struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_EXCH_COUNT, err);
+	struct db_stmt *s = st_stmt(st, S_EXCH_COUNT, err);
 	int rc;
 
 	*n = 0;
@@ -52,28 +52,28 @@ int store_exchange_count(struct store *st, const char *run_id, const char *reque
 		return WR_ESTORE;
 	st_text(s, 1, run_id);
 	st_text(s, 2, request_hash);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : st_fail(st, err, "counting model exchanges");
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		*n = db_column_int64(s, 0);
+	db_reset(s);
+	return rc == DB_ROW ? 0 : st_fail(st, err, "counting model exchanges");
 }
 
 /* Reads the first row of s (bound by the caller): record blob, cost. */
-static int one_record(struct store *st, sqlite3_stmt *s, char record_blob[HASH_HEX],
+static int one_record(struct store *st, struct db_stmt *s, char record_blob[HASH_HEX],
                       double *cost_usd, struct wr_err *err)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		st_col(s, 0, record_blob, HASH_HEX);
 		if (cost_usd)
-			*cost_usd = sqlite3_column_double(s, 1);
+			*cost_usd = db_column_double(s, 1);
 	}
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
+	db_reset(s);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return err_set(err, WR_ENOTFOUND, "no recorded answer for this request");
 	return st_fail(st, err, "reading a model exchange");
 }
@@ -82,20 +82,20 @@ int store_exchange_replay(struct store *st, const char *run_id, const char *requ
                           int64_t nth, char record_blob[HASH_HEX], double *cost_usd,
                           struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_EXCH_REPLAY, err);
+	struct db_stmt *s = st_stmt(st, S_EXCH_REPLAY, err);
 
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, run_id);
 	st_text(s, 2, request_hash);
-	sqlite3_bind_int64(s, 3, nth);
+	db_bind_int64(s, 3, nth);
 	return one_record(st, s, record_blob, cost_usd, err);
 }
 
 int store_exchange_cached(struct store *st, const char *request_hash,
                           char record_blob[HASH_HEX], struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_EXCH_CACHED, err);
+	struct db_stmt *s = st_stmt(st, S_EXCH_CACHED, err);
 
 	if (!s)
 		return WR_ESTORE;
@@ -108,7 +108,7 @@ int store_calls_each(struct store *st, const char *run_id,
                                const struct store_exchange *x),
                      void *ud, struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_CALL_LIST, err);
+	struct db_stmt *s = st_stmt(st, S_CALL_LIST, err);
 	struct store_call c;
 	struct store_exchange x;
 	char tmp[64];
@@ -117,21 +117,21 @@ int store_calls_each(struct store *st, const char *run_id,
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, run_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		memset(&c, 0, sizeof(c));
 		memset(&x, 0, sizeof(x));
 		st_col(s, 0, c.run_id, sizeof(c.run_id));
 		st_col(s, 1, c.step_id, sizeof(c.step_id));
-		c.call_index = sqlite3_column_int64(s, 2);
-		c.attempt = sqlite3_column_int(s, 3);
+		c.call_index = db_column_int64(s, 2);
+		c.attempt = (int)db_column_int64(s, 3);
 		st_col(s, 4, c.model, sizeof(c.model));
 		st_col(s, 5, c.provider, sizeof(c.provider));
 		st_col(s, 6, c.request_hash, sizeof(c.request_hash));
 		st_col(s, 7, c.response_hash, sizeof(c.response_hash));
-		c.tokens_in = sqlite3_column_int64(s, 8);
-		c.tokens_out = sqlite3_column_int64(s, 9);
-		c.cost_usd = sqlite3_column_double(s, 10);
-		c.seconds = sqlite3_column_double(s, 11);
+		c.tokens_in = db_column_int64(s, 8);
+		c.tokens_out = db_column_int64(s, 9);
+		c.cost_usd = db_column_double(s, 10);
+		c.seconds = db_column_double(s, 11);
 		st_col(s, 12, tmp, sizeof(tmp));
 		c.failure = st_failure_parse(tmp);
 		st_col(s, 13, c.finish, sizeof(c.finish));
@@ -143,39 +143,39 @@ int store_calls_each(struct store *st, const char *run_id,
 		st_col(s, 16, x.served, sizeof(x.served));
 		st_col(s, 17, x.api_model, sizeof(x.api_model));
 		st_col(s, 18, x.system_fingerprint, sizeof(x.system_fingerprint));
-		x.attempts = sqlite3_column_int(s, 19);
+		x.attempts = (int)db_column_int64(s, 19);
 		if (fn(ud, &c, &x))
 			break;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "listing calls");
+	db_reset(s);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : st_fail(st, err, "listing calls");
 }
 
 int store_attempts_each(struct store *st, const char *run_id,
                         int (*fn)(void *ud, const struct store_attempt *a), void *ud,
                         struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_ATTEMPT_LIST, err);
+	struct db_stmt *s = st_stmt(st, S_ATTEMPT_LIST, err);
 	struct store_attempt a;
 	int rc;
 
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, run_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		memset(&a, 0, sizeof(a));
 		st_col(s, 0, a.run_id, sizeof(a.run_id));
-		a.call_index = sqlite3_column_int64(s, 1);
-		a.n = sqlite3_column_int(s, 2);
-		a.status = sqlite3_column_int(s, 3);
-		a.start_ms = sqlite3_column_int64(s, 4);
-		a.latency_ms = sqlite3_column_int64(s, 5);
-		a.retry_after_ms = sqlite3_column_int64(s, 6);
-		a.wait_ms = sqlite3_column_int64(s, 7);
+		a.call_index = db_column_int64(s, 1);
+		a.n = (int)db_column_int64(s, 2);
+		a.status = (int)db_column_int64(s, 3);
+		a.start_ms = db_column_int64(s, 4);
+		a.latency_ms = db_column_int64(s, 5);
+		a.retry_after_ms = db_column_int64(s, 6);
+		a.wait_ms = db_column_int64(s, 7);
 		st_col(s, 8, a.error, sizeof(a.error));
 		if (fn(ud, &a))
 			break;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "listing attempts");
+	db_reset(s);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : st_fail(st, err, "listing attempts");
 }

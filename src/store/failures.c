@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "store/sqlite_util.h"
+#include "store/store_db.h"
 
 /* The model is the one that produced the artifact the failed step held (a
  * generate step's own output, or the draft a check or a person rejected). */
@@ -20,30 +20,30 @@ int wr_failures_each(struct wr_store *store, int64_t since_ms, const char *flow,
 {
 	struct store *st = (struct store *)store;
 	struct wr_failure_row row;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	char tmp[64];
 	int rc;
 
 	if (!store || !fn)
 		return err_set(err, WR_EINVAL, "wr_failures_each: store and fn are required");
-	if (sqlite3_prepare_v2(st->db, failures_sql, -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare(st->db, failures_sql, 0, &s, NULL) < 0)
 		return st_fail(st, err, "reading failures");
-	sqlite3_bind_int64(s, 1, since_ms);
+	db_bind_int64(s, 1, since_ms);
 	st_text(s, 2, flow ? flow : "");
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		memset(&row, 0, sizeof(row));
 		st_col(s, 0, row.run_id, sizeof(row.run_id));
 		st_col(s, 1, row.flow_name, sizeof(row.flow_name));
 		st_col(s, 2, row.step_id, sizeof(row.step_id));
 		st_col(s, 3, tmp, sizeof(tmp));
 		row.failure = (enum wr_failure)st_failure_parse(tmp);
-		row.created_ms = sqlite3_column_int64(s, 4);
+		row.created_ms = db_column_int64(s, 4);
 		st_col(s, 5, row.message, sizeof(row.message));
 		st_col(s, 6, row.model, sizeof(row.model));
 		if (fn(ud, &row))
 			break;
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading failures");
-	sqlite3_finalize(s);
+	rc = rc == DB_ROW || rc == DB_DONE ? 0 : st_fail(st, err, "reading failures");
+	db_finalize(s);
 	return rc;
 }

@@ -3,7 +3,7 @@
 
 #include "core/err.h"
 #include "core/os.h"
-#include "store/sqlite_util.h"
+#include "store/store_db.h"
 
 void store_set_signer(struct store *st, void *signer, void (*free_fn)(void *signer))
 {
@@ -21,13 +21,13 @@ void *store_signer(const struct store *st)
 int store_key_put(struct store *st, const char *key_id, const char *pem,
                   struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_KEY_PUT, err);
+	struct db_stmt *s = st_stmt(st, S_KEY_PUT, err);
 
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, key_id);
 	st_text(s, 2, pem);
-	sqlite3_bind_int64(s, 3, os_now_ms());
+	db_bind_int64(s, 3, os_now_ms());
 	return st_exec(st, s, err, "recording a signing key");
 }
 
@@ -35,30 +35,30 @@ int store_keys_each(struct store *st,
                     int (*fn)(void *ud, const char *key_id, const char *pem), void *ud,
                     struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_KEY_LIST, err);
+	struct db_stmt *s = st_stmt(st, S_KEY_LIST, err);
 	int rc;
 
 	if (!s)
 		return WR_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(s, 0);
-		const char *pem = (const char *)sqlite3_column_text(s, 1);
+	while ((rc = db_step(s)) == DB_ROW) {
+		const char *id = db_column_text(s, 0);
+		const char *pem = db_column_text(s, 1);
 
 		if (fn(ud, id ? id : "", pem ? pem : ""))
 			break;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading keys");
+	db_reset(s);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : st_fail(st, err, "reading keys");
 }
 
 int store_sig_put(struct store *st, int64_t seq, const char *key_id, const char *sig,
                   struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_SIG_PUT, err);
+	struct db_stmt *s = st_stmt(st, S_SIG_PUT, err);
 
 	if (!s)
 		return WR_ESTORE;
-	sqlite3_bind_int64(s, 1, seq);
+	db_bind_int64(s, 1, seq);
 	st_text(s, 2, key_id);
 	st_text(s, 3, sig);
 	return st_exec(st, s, err, "recording a signature");
@@ -68,18 +68,18 @@ int store_sigs_each(struct store *st,
                     int (*fn)(void *ud, int64_t seq, const char *key_id, const char *sig),
                     void *ud, struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_SIG_LIST, err);
+	struct db_stmt *s = st_stmt(st, S_SIG_LIST, err);
 	int rc;
 
 	if (!s)
 		return WR_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(s, 1);
-		const char *sig = (const char *)sqlite3_column_text(s, 2);
+	while ((rc = db_step(s)) == DB_ROW) {
+		const char *id = db_column_text(s, 1);
+		const char *sig = db_column_text(s, 2);
 
-		if (fn(ud, sqlite3_column_int64(s, 0), id ? id : "", sig ? sig : ""))
+		if (fn(ud, db_column_int64(s, 0), id ? id : "", sig ? sig : ""))
 			break;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading signatures");
+	db_reset(s);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : st_fail(st, err, "reading signatures");
 }

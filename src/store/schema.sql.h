@@ -1,10 +1,8 @@
-/* schema.sql.h: the store's tables, version 1. Readable with sqlite3:
- * times are Unix epoch milliseconds, hashes lowercase hex SHA-256,
+/* schema.sql.h: the store's tables on SQLite, version 1 (migrate.c adds
+ * later versions). Readable with sqlite3: times are Unix epoch milliseconds, hashes lowercase hex SHA-256,
  * enums stored as their names. */
 #ifndef WR_STORE_SCHEMA_H
 #define WR_STORE_SCHEMA_H
-
-#define STORE_SCHEMA_VERSION "1"
 
 static const char store_schema_sql[] =
 "CREATE TABLE IF NOT EXISTS meta(\n"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "store/sqlite_util.h"
+#include "store/store_db.h"
 
 static const char steps_sql[] =
 	"SELECT idx, id, kind, status, failure, message, artifact, ended_ms, seconds "
@@ -27,6 +27,19 @@ static const char calls_sql[] =
 	"  'seed', json_extract(CAST(bytes AS TEXT), '$.seed'))) "
 	" FROM blobs WHERE hash = request_hash AND json_valid(CAST(bytes AS TEXT))) "
 	"FROM calls WHERE run_id = ?1 AND step_id = ?2 ORDER BY call_index";  /* unique in a run */
+/* The same on PostgreSQL: wr_json (schema_pg.sql.h) is NULL for bytes that
+ * are not JSON, as json_valid guards SQLite's. */
+static const char calls_pg_sql[] =
+	"SELECT call_index, attempt, model, provider, tokens_in, tokens_out, cost_usd, "
+	"seconds, failure, finish, detail, response_hash, "
+	"(SELECT length(bytes) FROM blobs WHERE hash = request_hash), "
+	"(SELECT length(bytes) FROM blobs WHERE hash = response_hash), "
+	"(SELECT jsonb_strip_nulls(jsonb_build_object("
+	"  'temperature', j->'temperature', 'top_p', j->'top_p', "
+	"  'max_tokens', j->'max_tokens', 'seed', j->'seed'))::text "
+	" FROM (SELECT wr_json(bytes) AS j FROM blobs WHERE hash = request_hash) b "
+	" WHERE jsonb_typeof(j) = 'object') "
+	"FROM calls WHERE run_id = ?1 AND step_id = ?2 ORDER BY call_index";
 static const char attempts_sql[] =
 	"SELECT n, status, start_ms, latency_ms, error FROM attempts "
 	"WHERE run_id = ?1 AND call_index = ?2 ORDER BY n";
@@ -35,6 +48,11 @@ static const char tools_sql[] =
 	"json_extract(evidence, '$.reason'), json_extract(evidence, '$.effect'), subject "
 	"FROM ledger WHERE run_id = ?1 AND action IN ('tool_allowed', 'tool_denied', "
 	"'tool_approval_requested') AND json_extract(evidence, '$.step') = ?2 ORDER BY seq";
+static const char tools_pg_sql[] =
+	"SELECT at_ms, action, j->>'tool', j->>'reason', j->>'effect', subject "
+	"FROM (SELECT seq, at_ms, action, subject, wr_json(evidence) AS j FROM ledger "
+	"WHERE run_id = ?1 AND action IN ('tool_allowed', 'tool_denied', "
+	"'tool_approval_requested')) l WHERE j->>'step' = ?2 ORDER BY seq";
 static const char busy_sql[] =
 	"SELECT (SELECT coalesce(sum(seconds), 0) FROM calls WHERE run_id = ?1 AND step_id = ?2)"
 	" + (SELECT coalesce(sum(seconds), 0) FROM checks WHERE run_id = ?1 AND step_id = ?2)";
@@ -61,9 +79,9 @@ static int64_t us(double seconds)
 	return (int64_t)(seconds * 1e6 + 0.5);
 }
 
-static int prepare(struct store *st, const char *sql, sqlite3_stmt **s, struct wr_err *err)
+static int prepare(struct store *st, const char *sql, struct db_stmt **s, struct wr_err *err)
 {
-	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+	if (db_prepare(st->db, sql, 0, s, NULL) < 0)
 		return st_fail(st, err, "reading a trace");
 	return 0;
 }
@@ -73,31 +91,31 @@ static int prepare(struct store *st, const char *sql, sqlite3_stmt **s, struct w
 static int attempt_spans(struct store *st, const char *run_id, int64_t call_index,
                          const struct wr_span *call, struct emit *e, struct wr_err *err)
 {
-	sqlite3_stmt *q;
+	struct db_stmt *q;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, attempts_sql, -1, &q, NULL) != SQLITE_OK)
+	if (db_prepare(st->db, attempts_sql, 0, &q, NULL) < 0)
 		return st_fail(st, err, "reading a trace");
 	st_text(q, 1, run_id);
-	sqlite3_bind_int64(q, 2, call_index);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	db_bind_int64(q, 2, call_index);
+	while ((rc = db_step(q)) == DB_ROW) {
 		struct wr_span s;
-		int status = sqlite3_column_int(q, 1);
+		int status = (int)db_column_int64(q, 1);
 
 		memset(&s, 0, sizeof(s));
 		s.parent = call->id;
 		snprintf(s.kind, sizeof(s.kind), "attempt");
 		st_col(q, 4, s.detail, sizeof(s.detail));
-		snprintf(s.name, sizeof(s.name), "HTTP attempt %d: %d", sqlite3_column_int(q, 0),
+		snprintf(s.name, sizeof(s.name), "HTTP attempt %d: %d", (int)db_column_int64(q, 0),
 		         status);
 		snprintf(s.status, sizeof(s.status), "%s",
 		         status >= 200 && status < 300 ? "ok" : "failed");
-		s.start_us = call->start_us + sqlite3_column_int64(q, 2) * 1000;
-		s.end_us = s.start_us + sqlite3_column_int64(q, 3) * 1000;
+		s.start_us = call->start_us + db_column_int64(q, 2) * 1000;
+		s.end_us = s.start_us + db_column_int64(q, 3) * 1000;
 		emit(e, &s);
 	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading a trace");
+	db_finalize(q);
+	return rc == DB_DONE ? 0 : st_fail(st, err, "reading a trace");
 }
 
 /* The tool calls of a generate step, each decision at the moment the
@@ -105,15 +123,16 @@ static int attempt_spans(struct store *st, const char *run_id, int64_t call_inde
 static int tool_spans(struct store *st, const char *run_id, const struct wr_span *step,
                       struct emit *e, struct wr_err *err)
 {
-	sqlite3_stmt *q;
+	struct db_stmt *q;
 	char action[32], tool[96];
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, tools_sql, -1, &q, NULL) != SQLITE_OK)
+	if (db_prepare(st->db, db_kind(st->db) == DB_PG ? tools_pg_sql : tools_sql, 0, &q,
+	               NULL) < 0)
 		return st_fail(st, err, "reading a trace");
 	st_text(q, 1, run_id);
 	st_text(q, 2, step->name);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = db_step(q)) == DB_ROW) {
 		struct wr_span s;
 
 		memset(&s, 0, sizeof(s));
@@ -129,40 +148,40 @@ static int tool_spans(struct store *st, const char *run_id, const struct wr_span
 		st_col(q, 3, s.detail, sizeof(s.detail));
 		st_col(q, 4, s.step_kind, sizeof(s.step_kind));  /* the effect class */
 		st_col(q, 5, s.artifact, sizeof(s.artifact));
-		s.start_us = s.end_us = sqlite3_column_int64(q, 0) * 1000;
+		s.start_us = s.end_us = db_column_int64(q, 0) * 1000;
 		emit(e, &s);
 	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading a trace");
+	db_finalize(q);
+	return rc == DB_DONE ? 0 : st_fail(st, err, "reading a trace");
 }
 
 /* The model calls of a generate step, one after another from start. */
-static int call_spans(struct store *st, sqlite3_stmt *q, const char *run_id,
+static int call_spans(struct store *st, struct db_stmt *q, const char *run_id,
                       const struct wr_span *step, struct emit *e, struct wr_err *err)
 {
 	int64_t t = step->start_us;
 	char tmp[64];
 	int rc;
 
-	sqlite3_reset(q);
+	db_reset(q);
 	st_text(q, 1, run_id);
 	st_text(q, 2, step->name);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = db_step(q)) == DB_ROW) {
 		struct wr_span s;
 
 		memset(&s, 0, sizeof(s));
 		s.parent = step->id;
 		snprintf(s.kind, sizeof(s.kind), "call");
 		snprintf(s.name, sizeof(s.name), "call %lld attempt %lld",
-		         (long long)sqlite3_column_int64(q, 0) + 1,
-		         (long long)sqlite3_column_int64(q, 1));
+		         (long long)db_column_int64(q, 0) + 1,
+		         (long long)db_column_int64(q, 1));
 		st_col(q, 2, s.model, sizeof(s.model));
 		st_col(q, 3, s.provider, sizeof(s.provider));
-		s.tokens_in = sqlite3_column_int64(q, 4);
-		s.tokens_out = sqlite3_column_int64(q, 5);
-		s.cost_usd = sqlite3_column_double(q, 6);
+		s.tokens_in = db_column_int64(q, 4);
+		s.tokens_out = db_column_int64(q, 5);
+		s.cost_usd = db_column_double(q, 6);
 		s.start_us = t;
-		s.end_us = t += us(sqlite3_column_double(q, 7));
+		s.end_us = t += us(db_column_double(q, 7));
 		st_col(q, 8, tmp, sizeof(tmp));
 		s.failure = (enum wr_failure)st_failure_parse(tmp);
 		snprintf(s.status, sizeof(s.status), "%s", s.failure ? "failed" : "ok");
@@ -171,45 +190,45 @@ static int call_spans(struct store *st, sqlite3_stmt *q, const char *run_id,
 		if (!s.detail[0])
 			snprintf(s.detail, sizeof(s.detail), "finish: %s", tmp[0] ? tmp : "-");
 		st_col(q, 11, s.artifact, sizeof(s.artifact));
-		s.bytes_in = sqlite3_column_int64(q, 12);
-		s.bytes_out = sqlite3_column_int64(q, 13);
+		s.bytes_in = db_column_int64(q, 12);
+		s.bytes_out = db_column_int64(q, 13);
 		st_col(q, 14, s.params, sizeof(s.params));
 		emit(e, &s);
-		if (attempt_spans(st, run_id, sqlite3_column_int64(q, 0), &s, e, err) < 0)
+		if (attempt_spans(st, run_id, db_column_int64(q, 0), &s, e, err) < 0)
 			return WR_ESTORE;
 	}
-	return rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading a trace");
+	return rc == DB_DONE ? 0 : st_fail(st, err, "reading a trace");
 }
 
-static int check_spans(struct store *st, sqlite3_stmt *q, const char *run_id,
+static int check_spans(struct store *st, struct db_stmt *q, const char *run_id,
                        const struct wr_span *step, struct emit *e, struct wr_err *err)
 {
 	int64_t t = step->start_us;
 	char tmp[64];
 	int rc;
 
-	sqlite3_reset(q);
+	db_reset(q);
 	st_text(q, 1, run_id);
 	st_text(q, 2, step->name);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = db_step(q)) == DB_ROW) {
 		struct wr_span s;
 
 		memset(&s, 0, sizeof(s));
 		s.parent = step->id;
 		snprintf(s.kind, sizeof(s.kind), "check");
 		st_col(q, 1, tmp, sizeof(tmp));
-		snprintf(s.name, sizeof(s.name), "#%lld %s", (long long)sqlite3_column_int64(q, 0) + 1,
+		snprintf(s.name, sizeof(s.name), "#%lld %s", (long long)db_column_int64(q, 0) + 1,
 		         tmp);
-		snprintf(s.status, sizeof(s.status), "%s", sqlite3_column_int(q, 2) ? "ok" : "failed");
+		snprintf(s.status, sizeof(s.status), "%s", (int)db_column_int64(q, 2) ? "ok" : "failed");
 		st_col(q, 3, tmp, sizeof(tmp));
 		s.failure = (enum wr_failure)st_failure_parse(tmp);
 		st_col(q, 4, s.detail, sizeof(s.detail));
 		memcpy(s.artifact, step->artifact, sizeof(s.artifact));
 		s.start_us = t;
-		s.end_us = t += us(sqlite3_column_double(q, 5));
+		s.end_us = t += us(db_column_double(q, 5));
 		emit(e, &s);
 	}
-	return rc == SQLITE_DONE ? 0 : st_fail(st, err, "reading a trace");
+	return rc == DB_DONE ? 0 : st_fail(st, err, "reading a trace");
 }
 
 int wr_trace_each(struct wr_store *store, const char *run_id,
@@ -217,7 +236,7 @@ int wr_trace_each(struct wr_store *store, const char *run_id,
                   struct wr_err *err)
 {
 	struct store *st = (struct store *)store;
-	sqlite3_stmt *steps = NULL, *calls = NULL, *checks = NULL, *busy = NULL;
+	struct db_stmt *steps = NULL, *calls = NULL, *checks = NULL, *busy = NULL;
 	struct emit e = { fn, ud, 0, 0 };
 	struct store_run r;
 	struct wr_span run;
@@ -242,14 +261,15 @@ int wr_trace_each(struct wr_store *store, const char *run_id,
 	snprintf(run.detail, sizeof(run.detail), "%s", r.message);
 	emit(&e, &run);
 	if ((rc = prepare(st, steps_sql, &steps, err)) < 0 ||
-	    (rc = prepare(st, calls_sql, &calls, err)) < 0 ||
+	    (rc = prepare(st, db_kind(st->db) == DB_PG ? calls_pg_sql : calls_sql, &calls,
+	                  err)) < 0 ||
 	    (rc = prepare(st, checks_sql, &checks, err)) < 0 ||
 	    (rc = prepare(st, busy_sql, &busy, err)) < 0)
 		goto out;
 	st_text(steps, 1, run_id);
-	while (!e.stop && (rc = sqlite3_step(steps)) == SQLITE_ROW) {
+	while (!e.stop && (rc = db_step(steps)) == DB_ROW) {
 		struct wr_span s;
-		int64_t ended = sqlite3_column_int64(steps, 7) * 1000;
+		int64_t ended = db_column_int64(steps, 7) * 1000;
 
 		memset(&s, 0, sizeof(s));
 		s.parent = run.id;
@@ -261,17 +281,17 @@ int wr_trace_each(struct wr_store *store, const char *run_id,
 		s.failure = (enum wr_failure)st_failure_parse(tmp);
 		st_col(steps, 5, s.detail, sizeof(s.detail));
 		st_col(steps, 6, s.artifact, sizeof(s.artifact));
-		double secs = sqlite3_column_double(steps, 8);
+		double secs = db_column_double(steps, 8);
 
 		if (!ended || !strcmp(s.status, "pending"))
 			continue;  /* never ran */
 		/* A step that failed records no duration of its own; its calls
 		 * and checks took what they took. */
-		sqlite3_reset(busy);
+		db_reset(busy);
 		st_text(busy, 1, run_id);
 		st_text(busy, 2, s.name);
-		if (sqlite3_step(busy) == SQLITE_ROW && sqlite3_column_double(busy, 0) > secs)
-			secs = sqlite3_column_double(busy, 0);
+		if (db_step(busy) == DB_ROW && db_column_double(busy, 0) > secs)
+			secs = db_column_double(busy, 0);
 		s.end_us = ended;
 		s.start_us = ended - us(secs);
 		if (s.start_us < run.start_us)
@@ -285,11 +305,11 @@ int wr_trace_each(struct wr_store *store, const char *run_id,
 		if (rc < 0)
 			goto out;
 	}
-	rc = e.stop || rc == SQLITE_DONE || rc == 0 ? 0 : st_fail(st, err, "reading a trace");
+	rc = e.stop || rc == DB_DONE || rc == 0 ? 0 : st_fail(st, err, "reading a trace");
 out:
-	sqlite3_finalize(steps);
-	sqlite3_finalize(calls);
-	sqlite3_finalize(checks);
-	sqlite3_finalize(busy);
+	db_finalize(steps);
+	db_finalize(calls);
+	db_finalize(checks);
+	db_finalize(busy);
 	return rc;
 }

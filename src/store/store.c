@@ -1,15 +1,15 @@
 /* store.c: opening the SQLite store, transactions, blobs, meta and runs. */
-#include "store/sqlite_util.h"
+#include "store/store_db.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/os.h"
-#include "store/schema.sql.h"
 
 static const char *const stmt_sql[S_COUNT_] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -23,12 +23,13 @@ static const char *const stmt_sql[S_COUNT_] = {
 	[S_RUN_INSERT] =
 		"INSERT INTO runs(id, flow_name, flow_path, flow_hash, flow_blob, status, "
 		"failure, failed_step, message, inputs_blob, seed, created_ms, updated_ms, "
-		"tokens_in, tokens_out, calls, cost_usd, seconds, steps_total, owner_pid) "
-		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+		"tokens_in, tokens_out, calls, cost_usd, seconds, steps_total, owner_pid, "
+		"owner_host) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+		"?18,?19,?20,?21)",
 	[S_RUN_UPDATE] =
 		"UPDATE runs SET status=?2, failure=?3, failed_step=?4, message=?5, "
 		"updated_ms=?6, tokens_in=?7, tokens_out=?8, calls=?9, cost_usd=?10, "
-		"seconds=?11, owner_pid=?12 WHERE id=?1",
+		"seconds=?11, owner_pid=?12, owner_host=?13 WHERE id=?1",
 	[S_RUN_GET] =
 		"SELECT id, flow_name, flow_path, flow_hash, flow_blob, status, failure, "
 		"failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
@@ -44,8 +45,8 @@ static const char *const stmt_sql[S_COUNT_] = {
 		"failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
 		"tokens_out, calls, cost_usd, seconds, steps_total, owner_pid "
 		"FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT ?1",
-	[S_RUN_OWNER] = "SELECT owner_pid FROM runs WHERE id = ?1",
-	[S_RUN_SET_OWNER] = "UPDATE runs SET owner_pid = ?2 WHERE id = ?1",
+	[S_RUN_OWNER] = "SELECT owner_pid, owner_host FROM runs WHERE id = ?1",
+	[S_RUN_SET_OWNER] = "UPDATE runs SET owner_pid = ?2, owner_host = ?3 WHERE id = ?1",
 	[S_STEP_PUT] =
 		"INSERT INTO steps(run_id, idx, id, kind, status, failure, message, artifact, "
 		"started_ms, ended_ms, seconds, ledger_seq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
@@ -109,10 +110,10 @@ static const char *const stmt_sql[S_COUNT_] = {
 		"SELECT run_id, call_index, n, status, start_ms, latency_ms, retry_after_ms, wait_ms, "
 		"error FROM attempts WHERE run_id = ?1 ORDER BY call_index, n",
 	[S_EFFECT_PUT] =
-		"INSERT OR REPLACE INTO effects(run_id, step_id, target, append, offset, hash, status) "
+		"INSERT OR REPLACE INTO effects(run_id, step_id, target, append, \"offset\", hash, status) "
 		"VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[S_EFFECT_GET] =
-		"SELECT run_id, step_id, target, append, offset, hash, status FROM effects "
+		"SELECT run_id, step_id, target, append, \"offset\", hash, status FROM effects "
 		"WHERE run_id = ?1 AND step_id = ?2",
 	[S_LEDGER_INSERT] =
 		"INSERT INTO ledger(seq, at_ms, run_id, actor, action, subject, evidence, prev, hash) "
@@ -130,51 +131,66 @@ static const char *const stmt_sql[S_COUNT_] = {
 	[S_KEY_LIST] = "SELECT key_id, public_pem FROM keys ORDER BY added_ms, key_id",
 	[S_SIG_PUT] = "INSERT OR REPLACE INTO signatures(seq, key_id, sig) VALUES(?1,?2,?3)",
 	[S_SIG_LIST] = "SELECT seq, key_id, sig FROM signatures ORDER BY seq",
+	/* SQLite's BEGIN IMMEDIATE already makes writers take turns. */
+	[S_LEDGER_LOCK] = "SELECT 1",
+	[S_JOB_ADD] = "INSERT INTO jobs(kind, flow_path, args, run_id, status, created_ms) "
+	              "VALUES(?4, ?1, ?2, '', 'queued', ?3) RETURNING id",
+	[S_JOB_NAME] = "UPDATE jobs SET run_id = ?2 WHERE id = ?1",
+	[S_JOB_RECLAIM] = JOB_CLAIM("status = 'running' AND lease_until_ms < ?2", ""),
+	[S_JOB_CLAIM] = JOB_CLAIM("status = 'queued'", ""),
+	[S_JOB_BEAT] = "UPDATE jobs SET lease_until_ms = ?4 WHERE id = ?1 AND worker = ?2 "
+	               "AND claims = ?3 AND status = 'running'",
+	[S_JOB_END] = "UPDATE jobs SET status = ?4, ended_ms = ?5, result = ?6, message = ?7, "
+	              "lease_until_ms = 0 WHERE id = ?1 AND worker = ?2 AND claims = ?3 "
+	              "AND status = 'running'",
+	[S_JOB_COUNT] = "SELECT status, count(*) FROM jobs GROUP BY status",
+	[S_JOB_STATUS] = "SELECT status, message FROM jobs WHERE id = ?1",
 };
 
 /* --- helpers shared by the store's files --- */
 
-sqlite3_stmt *st_stmt(struct store *st, enum stmt_id id, struct wr_err *err)
+struct db_stmt *st_stmt(struct store *st, enum stmt_id id, struct wr_err *err)
 {
-	sqlite3_stmt *s = st->stmt[id];
+	struct db_stmt *s = st->stmt[id];
 
 	if (!s) {
-		if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-		                       &s, NULL) != SQLITE_OK) {
+		const char *sql = db_kind(st->db) == DB_PG && stmt_sql_pg[id] ? stmt_sql_pg[id]
+		                                                              : stmt_sql[id];
+
+		if (db_prepare(st->db, sql, 1, &s, NULL) < 0) {
 			st_fail(st, err, "preparing a statement");
 			return NULL;
 		}
 		st->stmt[id] = s;
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_reset(s);
 	return s;
 }
 
 int st_fail(struct store *st, struct wr_err *err, const char *what)
 {
-	return err_set(err, WR_ESTORE, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return err_set(err, WR_ESTORE, "%s: %s: %s", st->path, what, db_errmsg(st->db));
 }
 
-int st_exec(struct store *st, sqlite3_stmt *s, struct wr_err *err, const char *what)
+int st_exec(struct store *st, struct db_stmt *s, struct wr_err *err, const char *what)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	db_reset(s);
+	if (rc != DB_DONE && rc != DB_ROW)
 		return st_fail(st, err, what);
 	return 0;
 }
 
-void st_text(sqlite3_stmt *s, int col, const char *v)
+void st_text(struct db_stmt *s, int col, const char *v)
 {
-	sqlite3_bind_text(s, col, v ? v : "", -1, SQLITE_STATIC);
+	db_bind_text(s, col, v);
 }
 
-void st_col(sqlite3_stmt *s, int col, char *out, size_t size)
+void st_col(struct db_stmt *s, int col, char *out, size_t size)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-	size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+	const char *t = db_column_text(s, col);
+	size_t n = db_column_bytes(s, col);
 
 	if (n >= size)
 		n = size - 1;  /* truncated, as snprintf would */
@@ -208,42 +224,17 @@ int st_failure_parse(const char *s)
 
 /* --- open and close --- */
 
-static int st_setup(struct store *st, struct wr_err *err)
+/* The path as messages show it: a URL's password as "***". */
+static void path_for_messages(const char *path, char *out, size_t size)
 {
-	char *msg = NULL;
-	char version[16] = "";
-	int rc;
+	const char *scheme = strstr(path, "://"), *at, *colon;
 
-	sqlite3_busy_timeout(st->db, 10000);
-	/* WAL with synchronous=NORMAL: a commit survives a crash of the process
-	 * (kill -9), and the file never corrupts; a power cut may lose the last
-	 * commits but not consistency. Checkpoints (the only fsyncs) come every
-	 * 4000 pages of log rather than SQLite's 1000, a 16 MiB log at most.
-	 * (The source index asks for a larger page cache when it is used.) */
-	rc = sqlite3_exec(st->db,
-	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	                  "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=16777216;"
-	                  "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;",
-	                  NULL, NULL, &msg);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(st->db, store_schema_sql, NULL, NULL, &msg);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(st->db, store_schema_keys_sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
-		err_set(err, WR_ESTORE, "%s: %s", st->path, msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-		return WR_ESTORE;
-	}
-	if ((rc = store_meta_get(st, "schema_version", version, sizeof(version), err)) < 0 &&
-	    rc != WR_ENOTFOUND)
-		return rc;
-	if (!version[0])
-		return store_meta_set(st, "schema_version", STORE_SCHEMA_VERSION, err);
-	if (strcmp(version, STORE_SCHEMA_VERSION) != 0)
-		return err_set(err, WR_ESTORE,
-		               "%s: store schema version %s, this warrant reads version %s",
-		               st->path, version, STORE_SCHEMA_VERSION);
-	return 0;
+	snprintf(out, size, "%s", path);
+	if (!scheme || !(at = strchr(scheme + 3, '@')))
+		return;
+	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	if (colon)
+		snprintf(out, size, "%.*s:***%s", (int)(colon - path), path, at);
 }
 
 int store_open(const char *path, struct store **out, struct wr_err *err)
@@ -256,15 +247,15 @@ int store_open(const char *path, struct store **out, struct wr_err *err)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return err_set(err, WR_ENOMEM, "out of memory");
-	snprintf(st->path, sizeof(st->path), "%s", path);
-	if (os_dirname(path, dir, sizeof(dir)) == 0 && (rc = os_mkdir_p(dir, err)) < 0)
+	path_for_messages(path, st->path, sizeof(st->path));
+	if (gethostname(st->host, sizeof(st->host) - 1) < 0)
+		st->host[0] = '\0';
+	if (!db_is_pg_target(path) && os_dirname(path, dir, sizeof(dir)) == 0 &&
+	    (rc = os_mkdir_p(dir, err)) < 0)
 		goto fail;
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		rc = st_fail(st, err, "opening");
+	if ((rc = db_open(path, &st->db, err)) < 0)
 		goto fail;
-	}
-	if ((rc = st_setup(st, err)) < 0)
+	if ((rc = store_migrate(st, err)) < 0)
 		goto fail;
 	*out = st;
 	return 0;
@@ -280,8 +271,8 @@ void store_free(struct store *st)
 	if (st->signer_free)
 		st->signer_free(st->signer);
 	for (int i = 0; i < S_COUNT_; i++)
-		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close(st->db);
+		db_finalize(st->stmt[i]);
+	db_free(st->db);
 	free(st);
 }
 
@@ -292,9 +283,14 @@ const char *store_path(const struct store *st)
 
 /* --- transactions --- */
 
+int store_in_txn(const struct store *st)
+{
+	return st->in_txn;
+}
+
 int store_begin(struct store *st, struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_BEGIN, err);
+	struct db_stmt *s = st_stmt(st, S_BEGIN, err);
 
 	if (!s || st_exec(st, s, err, "begin") < 0)
 		return WR_ESTORE;
@@ -304,7 +300,7 @@ int store_begin(struct store *st, struct wr_err *err)
 
 int store_commit(struct store *st, struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_COMMIT, err);
+	struct db_stmt *s = st_stmt(st, S_COMMIT, err);
 
 	if (!s || st_exec(st, s, err, "commit") < 0) {
 		store_rollback(st);
@@ -316,7 +312,7 @@ int store_commit(struct store *st, struct wr_err *err)
 
 void store_rollback(struct store *st)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	if (!st->in_txn)
 		return;
@@ -331,33 +327,33 @@ void store_rollback(struct store *st)
 int store_blob_put(struct store *st, const void *bytes, size_t len, char hash[HASH_HEX],
                    struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_BLOB_PUT, err);
+	struct db_stmt *s = st_stmt(st, S_BLOB_PUT, err);
 
 	if (!s)
 		return WR_ESTORE;
 	hash_hex(bytes, len, hash);
 	st_text(s, 1, hash);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)len);
-	sqlite3_bind_blob64(s, 3, len ? bytes : "", len, SQLITE_STATIC);
+	db_bind_int64(s, 2, (int64_t)len);
+	db_bind_blob(s, 3, bytes, len);
 	return st_exec(st, s, err, "storing bytes");
 }
 
 int store_blob_get(struct store *st, const char *hash, struct buf *out, struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_BLOB_GET, err);
+	struct db_stmt *s = st_stmt(st, S_BLOB_GET, err);
 	int rc;
 
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, hash);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		rc = buf_add(out, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
-		sqlite3_reset(s);
+	rc = db_step(s);
+	if (rc == DB_ROW) {
+		rc = buf_add(out, db_column_blob(s, 0), (size_t)(int)db_column_bytes(s, 0));
+		db_reset(s);
 		return rc < 0 ? err_set(err, rc, "blob %.12s: too large", hash) : 0;
 	}
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
+	db_reset(s);
+	if (rc == DB_DONE)
 		return err_set(err, WR_ENOTFOUND, "no stored bytes with hash %.12s", hash);
 	return st_fail(st, err, "reading bytes");
 }
@@ -383,7 +379,7 @@ int store_blob_get_verified(struct store *st, const char *hash, struct buf *out,
 int store_meta_set(struct store *st, const char *key, const char *value,
                    struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_META_SET, err);
+	struct db_stmt *s = st_stmt(st, S_META_SET, err);
 
 	if (!s)
 		return WR_ESTORE;
@@ -395,34 +391,34 @@ int store_meta_set(struct store *st, const char *key, const char *value,
 int store_meta_get(struct store *st, const char *key, char *value, size_t size,
                    struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_META_GET, err);
+	struct db_stmt *s = st_stmt(st, S_META_GET, err);
 	int rc;
 
 	value[0] = '\0';
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = db_step(s);
+	if (rc == DB_ROW)
 		st_col(s, 0, value, size);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
+	db_reset(s);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return WR_ENOTFOUND;
 	return st_fail(st, err, "reading meta");
 }
 
 /* --- runs --- */
 
-static void run_bind_common(sqlite3_stmt *s, const struct store_run *r)
+static void run_bind_common(struct db_stmt *s, const struct store_run *r)
 {
 	st_text(s, 1, r->id);
 }
 
 int store_run_insert(struct store *st, const struct store_run *r, struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_RUN_INSERT, err);
+	struct db_stmt *s = st_stmt(st, S_RUN_INSERT, err);
 
 	if (!s)
 		return WR_ESTORE;
@@ -436,22 +432,23 @@ int store_run_insert(struct store *st, const struct store_run *r, struct wr_err 
 	st_text(s, 8, r->failed_step);
 	st_text(s, 9, r->message);
 	st_text(s, 10, r->inputs_blob);
-	sqlite3_bind_int64(s, 11, (sqlite3_int64)r->seed);
-	sqlite3_bind_int64(s, 12, r->created_ms);
-	sqlite3_bind_int64(s, 13, r->updated_ms);
-	sqlite3_bind_int64(s, 14, r->tokens_in);
-	sqlite3_bind_int64(s, 15, r->tokens_out);
-	sqlite3_bind_int64(s, 16, r->calls);
-	sqlite3_bind_double(s, 17, r->cost_usd);
-	sqlite3_bind_double(s, 18, r->seconds);
-	sqlite3_bind_int(s, 19, r->steps_total);
-	sqlite3_bind_int(s, 20, r->owner_pid);
+	db_bind_int64(s, 11, (int64_t)r->seed);
+	db_bind_int64(s, 12, r->created_ms);
+	db_bind_int64(s, 13, r->updated_ms);
+	db_bind_int64(s, 14, r->tokens_in);
+	db_bind_int64(s, 15, r->tokens_out);
+	db_bind_int64(s, 16, r->calls);
+	db_bind_double(s, 17, r->cost_usd);
+	db_bind_double(s, 18, r->seconds);
+	db_bind_int64(s, 19, r->steps_total);
+	db_bind_int64(s, 20, r->owner_pid);
+	st_text(s, 21, r->owner_pid ? st->host : "");
 	return st_exec(st, s, err, "inserting a run");
 }
 
 int store_run_update(struct store *st, const struct store_run *r, struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_RUN_UPDATE, err);
+	struct db_stmt *s = st_stmt(st, S_RUN_UPDATE, err);
 
 	if (!s)
 		return WR_ESTORE;
@@ -460,17 +457,18 @@ int store_run_update(struct store *st, const struct store_run *r, struct wr_err 
 	st_text(s, 3, wr_failure_name(r->failure));
 	st_text(s, 4, r->failed_step);
 	st_text(s, 5, r->message);
-	sqlite3_bind_int64(s, 6, r->updated_ms);
-	sqlite3_bind_int64(s, 7, r->tokens_in);
-	sqlite3_bind_int64(s, 8, r->tokens_out);
-	sqlite3_bind_int64(s, 9, r->calls);
-	sqlite3_bind_double(s, 10, r->cost_usd);
-	sqlite3_bind_double(s, 11, r->seconds);
-	sqlite3_bind_int(s, 12, r->owner_pid);
+	db_bind_int64(s, 6, r->updated_ms);
+	db_bind_int64(s, 7, r->tokens_in);
+	db_bind_int64(s, 8, r->tokens_out);
+	db_bind_int64(s, 9, r->calls);
+	db_bind_double(s, 10, r->cost_usd);
+	db_bind_double(s, 11, r->seconds);
+	db_bind_int64(s, 12, r->owner_pid);
+	st_text(s, 13, r->owner_pid ? st->host : "");
 	return st_exec(st, s, err, "updating a run");
 }
 
-static void run_read(sqlite3_stmt *s, struct store_run *r)
+static void run_read(struct db_stmt *s, struct store_run *r)
 {
 	char tmp[64];
 
@@ -487,34 +485,34 @@ static void run_read(sqlite3_stmt *s, struct store_run *r)
 	st_col(s, 7, r->failed_step, sizeof(r->failed_step));
 	st_col(s, 8, r->message, sizeof(r->message));
 	st_col(s, 9, r->inputs_blob, sizeof(r->inputs_blob));
-	r->seed = (uint64_t)sqlite3_column_int64(s, 10);
-	r->created_ms = sqlite3_column_int64(s, 11);
-	r->updated_ms = sqlite3_column_int64(s, 12);
-	r->tokens_in = sqlite3_column_int64(s, 13);
-	r->tokens_out = sqlite3_column_int64(s, 14);
-	r->calls = sqlite3_column_int64(s, 15);
-	r->cost_usd = sqlite3_column_double(s, 16);
-	r->seconds = sqlite3_column_double(s, 17);
-	r->steps_total = sqlite3_column_int(s, 18);
-	r->owner_pid = sqlite3_column_int(s, 19);
+	r->seed = (uint64_t)db_column_int64(s, 10);
+	r->created_ms = db_column_int64(s, 11);
+	r->updated_ms = db_column_int64(s, 12);
+	r->tokens_in = db_column_int64(s, 13);
+	r->tokens_out = db_column_int64(s, 14);
+	r->calls = db_column_int64(s, 15);
+	r->cost_usd = db_column_double(s, 16);
+	r->seconds = db_column_double(s, 17);
+	r->steps_total = (int)db_column_int64(s, 18);
+	r->owner_pid = (int)db_column_int64(s, 19);
 }
 
 int store_run_get(struct store *st, const char *id, struct store_run *r,
                   struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_RUN_GET, err);
+	struct db_stmt *s = st_stmt(st, S_RUN_GET, err);
 	int rc;
 
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = db_step(s);
+	if (rc == DB_ROW)
 		run_read(s, r);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
+	db_reset(s);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return err_set(err, WR_ENOTFOUND, "no run '%s' in %s", id, st->path);
 	return st_fail(st, err, "reading a run");
 }
@@ -522,7 +520,7 @@ int store_run_get(struct store *st, const char *id, struct store_run *r,
 int store_run_find(struct store *st, const char *ref, char id[WR_ID_MAX],
                    struct wr_err *err)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc, n = 0;
 
 	if (!ref || !ref[0])
@@ -532,7 +530,7 @@ int store_run_find(struct store *st, const char *ref, char id[WR_ID_MAX],
 		return WR_ESTORE;
 	if (strcmp(ref, "last"))
 		st_text(s, 1, ref);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		st_col(s, 0, id, WR_ID_MAX);
 		n++;
 		if (strcmp(id, ref) == 0) {  /* an exact match wins over prefixes */
@@ -540,8 +538,8 @@ int store_run_find(struct store *st, const char *ref, char id[WR_ID_MAX],
 			break;
 		}
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	db_reset(s);
+	if (rc != DB_DONE && rc != DB_ROW)
 		return st_fail(st, err, "finding a run");
 	if (n == 0)
 		return err_set(err, WR_ENOTFOUND, "no run '%s' in %s", ref, st->path);
@@ -554,20 +552,20 @@ int store_runs_each(struct store *st, int limit,
                     int (*fn)(void *ud, const struct store_run *r), void *ud,
                     struct wr_err *err)
 {
-	sqlite3_stmt *s = st_stmt(st, S_RUN_LIST, err);
+	struct db_stmt *s = st_stmt(st, S_RUN_LIST, err);
 	struct store_run r;
 	int rc;
 
 	if (!s)
 		return WR_ESTORE;
-	sqlite3_bind_int64(s, 1, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, limit > 0 ? limit : INT64_MAX);
+	while ((rc = db_step(s)) == DB_ROW) {
 		run_read(s, &r);
 		if (fn(ud, &r))
 			break;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "listing runs");
+	db_reset(s);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : st_fail(st, err, "listing runs");
 }
 
 /* Built from the filters given, so each narrowing can use runs_created: the
@@ -579,39 +577,38 @@ int store_runs_query(struct store *st, const char *status, const char *failure,
                      struct wr_err *err)
 {
 	char sql[1024];
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	struct store_run r;
 	int64_t at_ms = 0, at_row = 0;
 	int rc, n = 0;
 
 	if (after && after[0]) {
-		if (sqlite3_prepare_v2(st->db, "SELECT created_ms, rowid FROM runs WHERE id = ?1",
-		                       -1, &s, NULL) != SQLITE_OK)
+		if (db_prepare(st->db, "SELECT created_ms, rowid FROM runs WHERE id = ?1", 0, &s, NULL) < 0)
 			return st_fail(st, err, "listing runs");
 		st_text(s, 1, after);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			at_ms = sqlite3_column_int64(s, 0);
-			at_row = sqlite3_column_int64(s, 1);
+		rc = db_step(s);
+		if (rc == DB_ROW) {
+			at_ms = db_column_int64(s, 0);
+			at_row = db_column_int64(s, 1);
 		}
-		sqlite3_finalize(s);
+		db_finalize(s);
 		s = NULL;
-		if (rc == SQLITE_DONE)
+		if (rc == DB_DONE)
 			return err_set(err, WR_ENOTFOUND, "no run '%s' in %s", after, st->path);
-		if (rc != SQLITE_ROW)
+		if (rc != DB_ROW)
 			return st_fail(st, err, "listing runs");
 	}
 	n = snprintf(sql, sizeof(sql),
 	             "SELECT id, flow_name, flow_path, flow_hash, flow_blob, status, failure, "
 	             "failed_step, message, inputs_blob, seed, created_ms, updated_ms, tokens_in, "
 	             "tokens_out, calls, cost_usd, seconds, steps_total, owner_pid "
-	             "FROM runs WHERE 1%s%s%s%s ORDER BY created_ms DESC, rowid DESC LIMIT ?5",
+	             "FROM runs WHERE 1=1%s%s%s%s ORDER BY created_ms DESC, rowid DESC LIMIT ?5",
 	             status && status[0] ? " AND status = ?1" : "",
 	             failure && failure[0] ? " AND failure = ?2" : "",
 	             flow && flow[0] ? " AND flow_name = ?3" : "",
 	             after && after[0] ? " AND (created_ms, rowid) < (?4, ?6)" : "");
 	if (n < 0 || (size_t)n >= sizeof(sql) ||
-	    sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	    db_prepare(st->db, sql, 0, &s, NULL) < 0)
 		return st_fail(st, err, "listing runs");
 	if (status && status[0])
 		st_text(s, 1, status);
@@ -620,23 +617,24 @@ int store_runs_query(struct store *st, const char *status, const char *failure,
 	if (flow && flow[0])
 		st_text(s, 3, flow);
 	if (after && after[0]) {
-		sqlite3_bind_int64(s, 4, at_ms);
-		sqlite3_bind_int64(s, 6, at_row);
+		db_bind_int64(s, 4, at_ms);
+		db_bind_int64(s, 6, at_row);
 	}
-	sqlite3_bind_int64(s, 5, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 5, limit > 0 ? limit : INT64_MAX);
+	while ((rc = db_step(s)) == DB_ROW) {
 		run_read(s, &r);
 		if (fn(ud, &r))
 			break;
 	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_fail(st, err, "listing runs");
-	sqlite3_finalize(s);
+	rc = rc == DB_ROW || rc == DB_DONE ? 0 : st_fail(st, err, "listing runs");
+	db_finalize(s);
 	return rc;
 }
 
 int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *err)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
+	char host[sizeof(st->host)] = "";
 	int owner = -1, rc;
 
 	if ((rc = store_begin(st, err)) < 0)
@@ -646,11 +644,25 @@ int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *er
 		goto fail;
 	}
 	st_text(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		owner = sqlite3_column_int(s, 0);
-	sqlite3_reset(s);
+	if ((rc = db_step(s)) == DB_ROW) {
+		owner = (int)db_column_int64(s, 0);
+		st_col(s, 1, host, sizeof(host));
+	}
+	db_reset(s);
+	if (rc < 0) {
+		rc = st_fail(st, err, "claiming a run");
+		goto fail;
+	}
 	if (owner < 0) {
 		rc = err_set(err, WR_ENOTFOUND, "no run '%s'", id);
+		goto fail;
+	}
+	/* A process on another machine (several sharing a PostgreSQL store)
+	 * cannot be looked at from here: its claim holds until it lets go, or
+	 * a worker whose job lease says it is gone takes the run over. */
+	if (owner != 0 && host[0] && strcmp(host, st->host) != 0) {
+		rc = err_set(err, WR_EBUSY, "run %s is being executed by process %d on %s", id,
+		             owner, host);
 		goto fail;
 	}
 	/* A claim by a process that has died (kill -9) is void. */
@@ -663,7 +675,8 @@ int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *er
 		goto fail;
 	}
 	st_text(s, 1, id);
-	sqlite3_bind_int(s, 2, pid);
+	db_bind_int64(s, 2, pid);
+	st_text(s, 3, pid ? st->host : "");
 	if ((rc = st_exec(st, s, err, "claiming a run")) < 0)
 		goto fail;
 	return store_commit(st, err);
@@ -674,11 +687,12 @@ fail:
 
 int store_run_unclaim(struct store *st, const char *id, int pid)
 {
-	sqlite3_stmt *s = st_stmt(st, S_RUN_SET_OWNER, NULL);
+	struct db_stmt *s = st_stmt(st, S_RUN_SET_OWNER, NULL);
 
 	if (!s)
 		return WR_ESTORE;
 	st_text(s, 1, id);
-	sqlite3_bind_int(s, 2, 0);
+	db_bind_int64(s, 2, 0);
+	st_text(s, 3, "");
 	return st_exec(st, s, NULL, "releasing a run");
 }

@@ -1,6 +1,8 @@
-/* store.h: durable state of runs in SQLite.
+/* store.h: durable state of runs in SQLite or PostgreSQL.
  *
- * One file (WAL mode), tables a person can read with sqlite3: runs, steps,
+ * A SQLite file (WAL mode) or a PostgreSQL database (store_open's path is
+ * then a postgres:// URL; db.h), with tables a person can read with sqlite3
+ * or psql: runs, steps,
  * artifacts, blobs (content-addressed bytes), checks, calls (model
  * exchanges), effects (ship intents), ledger, meta. The engine wraps each
  * state change in store_begin/store_commit, so a crash leaves either all of
@@ -26,6 +28,8 @@ const char *store_path(const struct store *st);
 int store_begin(struct store *st, struct wr_err *err);
 int store_commit(struct store *st, struct wr_err *err);
 void store_rollback(struct store *st);
+/* Whether a transaction begun by store_begin is open. */
+int store_in_txn(const struct store *st);
 
 /* --- blobs: content-addressed bytes --- */
 
@@ -81,7 +85,9 @@ int store_runs_query(struct store *st, const char *status, const char *failure,
                      int (*fn)(void *ud, const struct store_run *r), void *ud,
                      struct wr_err *err);
 /* Claims a run for this process: succeeds when owner_pid is 0, this pid, or
- * a process that no longer exists; WR_EBUSY otherwise. Commits itself. */
+ * a process of this machine that no longer exists; WR_EBUSY otherwise (a
+ * process on another machine sharing the store included: its liveness cannot
+ * be seen from here). Commits itself. */
 int store_run_claim(struct store *st, const char *id, int pid, struct wr_err *err);
 int store_run_unclaim(struct store *st, const char *id, int pid);
 
@@ -233,7 +239,9 @@ int store_effect_get(struct store *st, const char *run_id, const char *step_id,
 
 int store_ledger_insert(struct store *st, const struct wr_ledger_entry *e,
                         struct wr_err *err);
-/* The last entry, or seq 0 and empty hashes when the ledger is empty. */
+/* The last entry, or seq 0 and empty hashes when the ledger is empty.
+ * Inside a transaction, other writers' appends wait until it ends (so the
+ * entry added after this tail is the next one). */
 int store_ledger_tail(struct store *st, struct wr_ledger_entry *e, struct wr_err *err);
 int store_ledger_each(struct store *st, const char *run_id,
                       int (*fn)(void *ud, const struct wr_ledger_entry *e), void *ud,
@@ -289,6 +297,16 @@ int store_sig_put(struct store *st, int64_t seq, const char *key_id, const char 
 int store_sigs_each(struct store *st,
                     int (*fn)(void *ud, int64_t seq, const char *key_id, const char *sig),
                     void *ud, struct wr_err *err);
+
+/* --- the job queue's rows (jobs.c; the API is warrant.h's wr_job_*) --- */
+
+/* Queues a job of kind with args (a JSON object); its run's id, named from
+ * the job's, in run_id. */
+int store_job_add(struct store *st, const char *kind, const char *flow_path,
+                  const char *args, int64_t *id, char run_id[WR_ID_MAX], struct wr_err *err);
+/* A job's status (queued, running, done, failed) and message. */
+int store_job_status(struct store *st, int64_t id, char status[16], char message[512],
+                     struct wr_err *err);
 
 /* meta: small key/value settings (schema version, ledger head). */
 int store_meta_set(struct store *st, const char *key, const char *value,

@@ -10,17 +10,17 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "store/sqlite_util.h"
+#include "store/store_db.h"
 
-static json_t *col_json(sqlite3_stmt *s, int i)
+static json_t *col_json(struct db_stmt *s, int i)
 {
-	const char *t = (const char *)sqlite3_column_text(s, i);
+	const char *t = db_column_text(s, i);
 
-	switch (sqlite3_column_type(s, i)) {
-	case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(s, i));
-	case SQLITE_FLOAT: return json_real(sqlite3_column_double(s, i));
-	case SQLITE_NULL: return json_null();
-	default: return json_string(t ? t : "");
+	switch (db_column_type(s, i)) {
+	case DB_INT: return json_integer(db_column_int64(s, i));
+	case DB_FLOAT: return json_real(db_column_double(s, i));
+	case DB_NULL: return json_null();
+	default: return json_string(t);
 	}
 }
 
@@ -28,26 +28,26 @@ static json_t *col_json(sqlite3_stmt *s, int i)
 static int rows_of(struct store *st, const char *sql, const char *run, const char *hash,
                 json_t **out, struct wr_err *err)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	json_t *list = json_array();
 	int rc;
 
-	if (!list || sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (!list || db_prepare(st->db, sql, 0, &s, NULL) < 0) {
 		json_decref(list);
 		return st_fail(st, err, "reading provenance");
 	}
 	st_text(s, 1, run);
-	if (sqlite3_bind_parameter_count(s) > 1)
+	if (db_bind_count(s) > 1)
 		st_text(s, 2, hash);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		json_t *o = json_object();
 
-		for (int i = 0; o && i < sqlite3_column_count(s); i++)
-			json_object_set_new(o, sqlite3_column_name(s, i), col_json(s, i));
+		for (int i = 0; o && i < db_column_count(s); i++)
+			json_object_set_new(o, db_column_name(s, i), col_json(s, i));
 		json_array_append_new(list, o);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	db_finalize(s);
+	if (rc != DB_DONE) {
 		json_decref(list);
 		return st_fail(st, err, "reading provenance");
 	}
@@ -279,10 +279,10 @@ int wr_why(struct wr_store *store, const char *ref, int as_json, char **out,
            struct wr_err *err)
 {
 	struct store *st = (struct store *)store;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	json_t *all = json_array();
 	size_t n = strlen(ref ? ref : "");
-	int rc = 0;
+	int rc = 0, step = DB_DONE;
 
 	*out = NULL;
 	if (!store || n < 8 || n > 64 || strspn(ref, "0123456789abcdef") != n) {
@@ -290,24 +290,25 @@ int wr_why(struct wr_store *store, const char *ref, int as_json, char **out,
 		return err_set(err, WR_EINVAL, "an artifact is named by its SHA-256 in hex, or at "
 		               "least its first 8 digits");
 	}
-	if (!all || sqlite3_prepare_v2(st->db, "SELECT run_id, step_id, hash FROM artifacts "
-	                               "WHERE substr(hash, 1, ?1) = ?2 ORDER BY run_id", -1,
-	                               &s, NULL) != SQLITE_OK) {
+	if (!all || db_prepare(st->db, "SELECT run_id, step_id, hash FROM artifacts "
+	                               "WHERE substr(hash, 1, length(?1)) = ?1 ORDER BY run_id",
+	                       0, &s, NULL) < 0) {
 		json_decref(all);
 		return st_fail(st, err, "reading artifacts");
 	}
-	sqlite3_bind_int(s, 1, (int)n);
-	st_text(s, 2, ref);
-	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+	st_text(s, 1, ref);
+	while (rc == 0 && (step = db_step(s)) == DB_ROW) {
 		json_t *c = NULL;
 
-		rc = chain(st, (const char *)sqlite3_column_text(s, 0),
-		           (const char *)sqlite3_column_text(s, 1),
-		           (const char *)sqlite3_column_text(s, 2), &c, err);
+		rc = chain(st, db_column_text(s, 0),
+		           db_column_text(s, 1),
+		           db_column_text(s, 2), &c, err);
 		if (rc == 0)
 			json_array_append_new(all, c);
 	}
-	sqlite3_finalize(s);
+	if (rc == 0 && step < 0)
+		rc = st_fail(st, err, "reading artifacts");
+	db_finalize(s);
 	if (rc == 0 && !json_array_size(all))
 		rc = err_set(err, WR_ENOTFOUND, "no artifact %s in this store", ref);
 	if (rc == 0 && !(*out = as_json ? json_dumps(all, JSON_INDENT(2) | JSON_SORT_KEYS)

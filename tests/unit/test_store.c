@@ -1,19 +1,59 @@
-/* test_store.c: the SQLite store keeps what it is given, across reopen. */
-#include <sqlite3.h>
+/* test_store.c: the store keeps what it is given, across reopen.
+ *
+ * On SQLite by default; with WR_TEST_PG set to a PostgreSQL server's URL
+ * up to the database name ("postgresql://postgres@127.0.0.1:5432/"), the
+ * same tests run on a fresh database each (tests/e2e/pg_store.sh). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/os.h"
 #include "harness.h"
 #include "ledger/ledger.h"
+#include "store/db.h"
+#include "store/schema.sql.h"
 #include "store/store.h"
+
+static int pg_seq;
+static void tamper(const char *path, const char *sql);
+
+/* A new database on the test server; its URL in path. */
+static int pg_fresh(const char *base, char *path, size_t size)
+{
+	char sql[256], admin[512];
+	struct db *db = NULL;
+	struct wr_err e;
+	int rc;
+
+	snprintf(admin, sizeof(admin), "%spostgres", base);
+	if (db_open(admin, &db, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS wr_%d_%d", (int)getpid(), ++pg_seq);
+	rc = db_exec(db, sql, &e);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE wr_%d_%d", (int)getpid(), pg_seq);
+	if (rc == 0 && (rc = db_exec(db, sql, &e)) < 0)
+		fprintf(stderr, "%s\n", e.msg);
+	db_free(db);
+	snprintf(path, size, "%swr_%d_%d", base, (int)getpid(), pg_seq);
+	return rc;
+}
 
 static struct store *open_tmp(char *path, size_t size)
 {
+	const char *pg = getenv("WR_TEST_PG");
 	struct store *st = NULL;
 	struct wr_err e;
 
-	snprintf(path, size, "%s/sub/dir/w.db", t_tmpdir());
+	if (pg && pg[0]) {
+		if (pg_fresh(pg, path, size) < 0)
+			return NULL;
+	} else {
+		snprintf(path, size, "%s/sub/dir/w.db", t_tmpdir());
+	}
 	if (store_open(path, &st, &e) < 0)
 		fprintf(stderr, "%s\n", e.msg);
 	return st;
@@ -27,6 +67,15 @@ TEST(store_blobs_are_content_addressed)
 	struct wr_err e;
 
 	REQUIRE(st);
+	/* Any bytes, NUL and high bytes included, come back as they went. */
+	REQUIRE(store_blob_put(st, "a\0\xff\x80z", 5, h1, &e) == 0);
+	REQUIRE(store_blob_get_verified(st, h1, &b, &e) == 0);
+	EXPECT_INT(b.len, 5);
+	EXPECT(b.len == 5 && memcmp(b.data, "a\0\xff\x80z", 5) == 0);
+	b.len = 0;
+	REQUIRE(store_blob_put(st, "", 0, h1, &e) == 0);
+	REQUIRE(store_blob_get_verified(st, h1, &b, &e) == 0);
+	EXPECT_INT(b.len, 0);
 	REQUIRE(store_blob_put(st, "hello", 5, h1, &e) == 0);
 	REQUIRE(store_blob_put(st, "hello", 5, h2, &e) == 0);
 	EXPECT_STR(h1, h2);
@@ -97,6 +146,12 @@ TEST(store_claim_refuses_a_live_owner)
 	r.owner_pid = 999999999;  /* no such process: a dead owner's claim is void */
 	REQUIRE(store_run_update(st, &r, &e) == 0);
 	EXPECT_INT(store_run_claim(st, "r1", 12345678, &e), 0);
+	/* A process on another machine cannot be seen: its claim holds. */
+	tamper(path, "UPDATE runs SET owner_pid = 999999999, owner_host = 'elsewhere'");
+	EXPECT_INT(store_run_claim(st, "r1", 12345678, &e), WR_EBUSY);
+	EXPECT_CONTAINS(e.msg, "on elsewhere");
+	store_run_unclaim(st, "r1", 999999999);  /* as a worker taking it over does */
+	EXPECT_INT(store_run_claim(st, "r1", 12345678, &e), 0);
 	store_free(st);
 }
 
@@ -121,14 +176,15 @@ static void count_problem(void *ud, const char *msg)
 		snprintf(ud, 256, "%s", msg);
 }
 
-/* Changes the file behind the store's back, as a person with sqlite3 could. */
+/* Changes the store behind its back, as a person with sqlite3 or psql could. */
 static void tamper(const char *path, const char *sql)
 {
-	sqlite3 *db;
+	struct db *db;
+	struct wr_err e;
 
-	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
-	EXPECT_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	REQUIRE(db_open(path, &db, &e) == 0);
+	EXPECT_INT(db_exec(db, sql, &e), 0);
+	db_free(db);
 }
 
 TEST(ledger_chain_verifies_and_detects_edits)
@@ -256,5 +312,146 @@ TEST(store_runs_query_filters_and_pages)
 	EXPECT_INT(store_run_find(st, "r4x", id, &e), 0);
 	EXPECT_STR(id, "r4x");
 	EXPECT_INT(store_run_find(st, "r", id, &e), WR_EINVAL);
+	store_free(st);
+}
+
+/* Writers in several processes append at once: the chain stays one chain
+ * (each entry's prev is the entry before it), with no seq taken twice. */
+TEST(ledger_concurrent_appends_keep_one_chain)
+{
+	enum { PROCS = 4, EACH = 40 };
+	char path[700];
+	struct store *st = open_tmp(path, sizeof(path));
+	struct wr_ledger_report rep;
+	pid_t pids[PROCS];
+	struct wr_err e;
+
+	REQUIRE(st);
+	store_free(st);
+	for (int p = 0; p < PROCS; p++) {
+		pids[p] = fork();
+		REQUIRE(pids[p] >= 0);
+		if (pids[p] == 0) {
+			struct store *mine = NULL;
+			int bad = store_open(path, &mine, &e) < 0;
+
+			for (int i = 0; !bad && i < EACH; i++)
+				bad = ledger_append(mine, "r1", "engine", "generated", "abc", "{}",
+				                    NULL, &e) < 0;
+			if (bad)
+				fprintf(stderr, "append: %s\n", e.msg);
+			store_free(mine);
+			_exit(bad);
+		}
+	}
+	for (int p = 0; p < PROCS; p++) {
+		int status = 0;
+
+		waitpid(pids[p], &status, 0);
+		EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	REQUIRE(store_open(path, &st, &e) == 0);
+	EXPECT_INT(wr_ledger_verify((struct wr_store *)st, NULL, NULL, &rep, &e), 0);
+	EXPECT_INT(rep.entries, PROCS * EACH);
+	store_free(st);
+}
+
+/* Migrations: a store opened again is not migrated again, and a store's
+ * version is the newest this warrant knows. */
+TEST(store_schema_version_is_recorded)
+{
+	char path[700], v[16];
+	struct store *st = open_tmp(path, sizeof(path));
+	struct wr_err e;
+
+	REQUIRE(st);
+	REQUIRE(store_meta_get(st, "schema_version", v, sizeof(v), &e) == 0);
+	EXPECT_STR(v, "2");
+	store_free(st);
+	REQUIRE(store_open(path, &st, &e) == 0);
+	REQUIRE(store_meta_get(st, "schema_version", v, sizeof(v), &e) == 0);
+	EXPECT_STR(v, "2");
+	store_free(st);
+}
+
+/* The job queue: claims never share a job, a lapsed lease lets another
+ * worker take the job, and the worker that lost it can no longer renew or
+ * end it. */
+TEST(store_jobs_claim_lease_and_fence)
+{
+	char path[700];
+	struct store *st = open_tmp(path, sizeof(path));
+	struct wr_store *ws = (struct wr_store *)st;
+	struct wr_input in = { "n", "7" };
+	struct wr_job a, b, c, again;
+	struct wr_jobs_count n;
+	int64_t id1 = 0, id2 = 0;
+	struct wr_err e;
+
+	REQUIRE(st);
+	REQUIRE(wr_job_submit(ws, "/flows/f.yaml", &in, 1, &id1, &e) == 0);
+	REQUIRE(wr_job_submit(ws, "/flows/f.yaml", NULL, 0, &id2, &e) == 0);
+	EXPECT(id2 > id1);
+	REQUIRE(wr_job_claim(ws, "A", 60000, &a, &e) == 0);
+	REQUIRE(wr_job_claim(ws, "B", 1, &b, &e) == 0);
+	EXPECT_INT(a.id, id1);
+	EXPECT_INT(b.id, id2);
+	EXPECT_STR(a.flow_path, "/flows/f.yaml");
+	EXPECT_STR(a.args, "{\"inputs\":{\"n\":\"7\"}}");
+	EXPECT_STR(a.kind, "run");
+	EXPECT_CONTAINS(a.run_id, "-j");
+	EXPECT(strcmp(a.run_id, b.run_id) != 0);
+	EXPECT_INT(a.claims, 1);
+	os_sleep_ms(20);  /* B's 1 ms lease lapses; A's holds */
+	REQUIRE(wr_job_claim(ws, "C", 60000, &c, &e) == 0);
+	EXPECT_INT(c.id, id2);
+	EXPECT_INT(c.claims, 2);
+	EXPECT_STR(c.run_id, b.run_id);
+	EXPECT_INT(wr_job_claim(ws, "D", 60000, &again, &e), WR_ENOTFOUND);
+	EXPECT_INT(wr_job_heartbeat(ws, &b, "B", 60000, &e), WR_ESTATE);
+	EXPECT_INT(wr_job_finish(ws, &b, "B", 0, "done", "", &e), WR_ESTATE);
+	EXPECT_INT(wr_job_heartbeat(ws, &c, "C", 60000, &e), 0);
+	EXPECT_INT(wr_job_finish(ws, &c, "C", 0, "done", "", &e), 0);
+	EXPECT_INT(wr_job_finish(ws, &a, "A", 1, "", "no such file", &e), 0);
+	EXPECT_INT(wr_job_finish(ws, &a, "A", 0, "done", "", &e), WR_ESTATE);  /* once */
+	REQUIRE(wr_jobs_count(ws, &n, &e) == 0);
+	EXPECT_INT(n.queued + n.running, 0);
+	EXPECT_INT(n.done, 1);
+	EXPECT_INT(n.failed, 1);
+	store_free(st);
+}
+
+/* A SQLite store made by a warrant before versions 2 (schema version 1)
+ * is upgraded on open: its runs kept, the job table and owner_host added,
+ * once. (PostgreSQL stores began at version 2.) */
+TEST(store_upgrades_a_version_1_store)
+{
+	char path[700], v[16];
+	struct store *st = NULL;
+	struct db *db = NULL;
+	struct store_run r;
+	struct wr_err e;
+	int64_t id = 0;
+
+	if (getenv("WR_TEST_PG"))
+		return;
+	snprintf(path, sizeof(path), "%s/old.db", t_tmpdir());
+	REQUIRE(db_open(path, &db, &e) == 0);
+	EXPECT_INT(db_exec(db, store_schema_sql, &e), 0);
+	EXPECT_INT(db_exec(db, "INSERT INTO meta VALUES('schema_version', '1');"
+	                       "INSERT INTO runs(id, flow_name, flow_path, flow_hash, flow_blob, "
+	                       "status, inputs_blob, seed, created_ms, updated_ms, steps_total) "
+	                       "VALUES('old1', 'f', 'f.yaml', 'h', 'b', 'done', 'i', 1, 1, 1, 1)",
+	                   &e), 0);
+	db_free(db);
+	REQUIRE(store_open(path, &st, &e) == 0);
+	REQUIRE(store_meta_get(st, "schema_version", v, sizeof(v), &e) == 0);
+	EXPECT_STR(v, "2");
+	EXPECT_INT(store_run_get(st, "old1", &r, &e), 0);
+	EXPECT_INT(store_run_claim(st, "old1", 12345678, &e), 0);
+	EXPECT_INT(wr_job_submit((struct wr_store *)st, "/f.yaml", NULL, 0, &id, &e), 0);
+	EXPECT_INT(id, 1);
+	store_free(st);
+	REQUIRE(store_open(path, &st, &e) == 0);  /* and not again */
 	store_free(st);
 }
