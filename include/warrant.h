@@ -598,6 +598,8 @@ struct wr_eval_report {
 	int n_compares;
 	unsigned char *met;          /* runs: 1 when the run met its case's expectation,
 	                                in order variant, case, repeat */
+	double *run_seconds;         /* runs: each run's executing time, in the same order */
+	double *run_cost;            /* runs: each run's cost in USD, in the same order */
 	struct wr_eval_model models[WR_EVAL_MAX_MODELS];  /* distinct, first seen first */
 	int n_models;
 };

@@ -2,6 +2,7 @@
  * HTML file, charts in inline SVG, no scripts, nothing fetched. Every
  * string from the suite (names of cases, variants, the suite) is escaped. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cli.h"
 
@@ -103,6 +104,81 @@ static void chart_failures(FILE *f, const struct wr_eval_report *r)
 	fputs("</svg>\n", f);
 }
 
+/* --- distributions: a box plot per variant --- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The q-quantile of sorted v[0..n), by linear interpolation. */
+static double quantile(const double *v, int n, double q)
+{
+	double pos = q * (n - 1);
+	int i = (int)pos;
+
+	return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+/* One row per variant: whiskers min..max, a box p25..p75, the median, and
+ * p95 as a dot; values of run j are vals[v * per + k]. */
+static void chart_box(FILE *f, const struct wr_eval_report *r, const double *vals,
+                      const char *what, const char *unit, double scale)
+{
+	int per = r->runs / (r->n_variants ? r->n_variants : 1), row = 28, left = 160;
+	int width = 400, h = 30 + row * r->n_variants;
+	double max = 0, *sorted = per > 0 ? malloc((size_t)per * sizeof(*sorted)) : NULL;
+
+	if (!sorted) {
+		fputs("<p>No runs.</p>\n", f);
+		return;
+	}
+	for (int j = 0; j < r->runs; j++)
+		if (vals[j] * scale > max)
+			max = vals[j] * scale;
+	if (max <= 0)
+		max = 1;
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	        "role=\"img\" aria-label=\"%s per run\">\n", left + width + 120, h, what);
+	for (int t = 0; t <= 4; t++)
+		fprintf(f, "<line x1=\"%d\" y1=\"10\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>"
+		        "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%.3g %s</text>\n",
+		        left + t * width / 4, left + t * width / 4, h - 14, left + t * width / 4,
+		        h - 2, max * t / 4, unit);
+	for (int v = 0; v < r->n_variants; v++) {
+		double q0, q25, q50, q75, q95, q100, k = width / max;
+		int y = 10 + v * row;
+
+		for (int j = 0; j < per; j++)
+			sorted[j] = vals[v * per + j] * scale;
+		qsort(sorted, (size_t)per, sizeof(*sorted), cmp_double);
+		q0 = sorted[0];
+		q25 = quantile(sorted, per, 0.25);
+		q50 = quantile(sorted, per, 0.5);
+		q75 = quantile(sorted, per, 0.75);
+		q95 = quantile(sorted, per, 0.95);
+		q100 = sorted[per - 1];
+		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"end\">", left - 6,
+		        y + 15);
+		esc(f, vname(r, v));
+		fprintf(f, "</text>\n<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+		        "stroke=\"#222\"/>\n", left + k * q0, y + 11, left + k * q100, y + 11);
+		fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"#8ac\">"
+		        "<title>min %.3g, p25 %.3g, median %.3g, p75 %.3g, p95 %.3g, max %.3g %s"
+		        "</title></rect>\n", left + k * q25, y + 2, k * (q75 - q25) > 1 ?
+		        k * (q75 - q25) : 1, q0, q25, q50, q75, q95, q100, unit);
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\" "
+		        "stroke-width=\"2\"/><circle cx=\"%.1f\" cy=\"%d\" r=\"3\" fill=\"#c55\"/>\n",
+		        left + k * q50, y + 2, left + k * q50, y + 20, left + k * q95, y + 11);
+		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">median %.3g, p95 %.3g %s"
+		        "</text>\n", left + width + 6, y + 15, q50, q95, unit);
+	}
+	fputs("</svg>\n", f);
+	free(sorted);
+}
+
 int eval_html_write(const char *path, const struct wr_eval_report *r)
 {
 	FILE *f = fopen(path, "w");
@@ -145,6 +221,10 @@ int eval_html_write(const char *path, const struct wr_eval_report *r)
 	}
 	fputs("<h2>Failure classes</h2>\n", f);
 	chart_failures(f, r);
+	fputs("<h2>Latency per run (box p25..p75, median, p95 dot, whiskers min..max)</h2>\n", f);
+	chart_box(f, r, r->run_seconds, "latency", "ms", 1000);
+	fputs("<h2>Cost per run</h2>\n", f);
+	chart_box(f, r, r->run_cost, "cost", "USD", 1);
 	fputs("<h2>Cases</h2>\n<table><tr><th>variant</th><th>case</th><th>met</th>"
 	      "<th>failure</th><th>example run</th></tr>\n", f);
 	for (int i = 0; i < r->n_case_results; i++) {

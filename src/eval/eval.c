@@ -23,6 +23,7 @@ struct job_result {
 	int done, passed, met;
 	enum wr_failure failure;
 	char reason[300];            /* a failed assertion, or "" */
+	double seconds;              /* the run's executing time */
 	char run_id[WR_ID_MAX];
 	int64_t tokens_in, tokens_out, calls;
 	double cost_usd;
@@ -155,6 +156,7 @@ static int judge(struct pool *pl, struct wr_store *store, int j, enum wr_run_sta
 	                                         (int)r->failure == c->expect_failure);
 	snprintf(r->run_id, sizeof(r->run_id), "%s", run_id);
 	if (wr_run_get(store, run_id, &info, err) == 0) {
+		r->seconds = info.seconds;
 		r->tokens_in = info.tokens_in;
 		r->tokens_out = info.tokens_out;
 		r->calls = info.calls;
@@ -420,8 +422,11 @@ static void summarize(const struct pool *pl, struct wr_eval_report *r)
 	r->pass_at_k = r->n_case_results ? atk / r->n_case_results : 0;
 	r->threshold = s->threshold;
 	r->threshold_met = all_met;
-	for (int j = 0; j < pl->total; j++)
+	for (int j = 0; j < pl->total; j++) {
 		r->met[j] = (unsigned char)pl->jobs[j].met;
+		r->run_seconds[j] = pl->jobs[j].seconds;
+		r->run_cost[j] = pl->jobs[j].cost_usd;
+	}
 	memcpy(r->models, pl->models, (size_t)pl->n_models * sizeof(*r->models));
 	r->n_models = pl->n_models;  /* one variant: lo >= threshold, or every run met */
 }
@@ -468,6 +473,8 @@ int wr_eval(const struct wr_suite *s, const struct wr_eval_params *p,
 	    !(r = calloc(1, sizeof(*r))) ||
 	    !(r->case_results = calloc((size_t)pl.total, sizeof(*r->case_results))) ||
 	    !(r->met = calloc((size_t)pl.total, 1)) ||
+	    !(r->run_seconds = calloc((size_t)pl.total, sizeof(double))) ||
+	    !(r->run_cost = calloc((size_t)pl.total, sizeof(double))) ||
 	    !(pl.models = calloc(WR_EVAL_MAX_MODELS, sizeof(*pl.models))) ||
 	    !(r->variants = calloc((size_t)pl.n_variants, sizeof(*r->variants))) ||
 	    !(r->compares = calloc((size_t)(pl.n_variants * pl.n_variants), sizeof(*r->compares)))) {
@@ -530,5 +537,7 @@ void wr_eval_report_free(struct wr_eval_report *r)
 	free(r->variants);
 	free(r->compares);
 	free(r->met);
+	free(r->run_seconds);
+	free(r->run_cost);
 	free(r);
 }

@@ -76,7 +76,19 @@ expect_out "^worse .*0.90 NOT" "names the variant"
 # The HTML report: one file, SVG charts, every name escaped.
 { suite 0.1 | sed 's/name: worse/name: "worse <b>\&"/'; echo '  - {name: "<script>alert(1)</script>", inputs: {q: z}}'; } > h.yaml
 expect_exit 0 "an HTML report" -- "$WARRANT" eval h.yaml --html r.html
-[ "$(grep -c '<svg ' r.html)" = 2 ] && ok "two inline SVG charts" || fail "svg: $(grep -c '<svg ' r.html)"
+[ "$(grep -c '<svg ' r.html)" = 4 ] && ok "four inline SVG charts" || fail "svg: $(grep -c '<svg ' r.html)"
+grep -q 'aria-label="latency per run"' r.html && grep -q 'aria-label="cost per run"' r.html &&
+	ok "latency and cost distributions" || fail "no distribution charts"
+# the base variant's latency median and p95, computed again from the store
+want=$(sqlite3 $db "SELECT seconds FROM runs WHERE flow_hash = '$hb' ORDER BY created_ms DESC, rowid DESC LIMIT 44" | python3 -c '
+import sys
+v = sorted(float(x) * 1000 for x in sys.stdin)
+def q(p):
+    pos = p * (len(v) - 1); i = int(pos)
+    return v[i] + (pos - i) * (v[i + 1] - v[i]) if i + 1 < len(v) else v[-1]
+print("median %.3g, p95 %.3g ms" % (q(0.5), q(0.95)))')
+grep -A30 'aria-label="latency per run"' r.html | grep -q ">$want<" && ok "the latency quantiles agree with the store ($want)" ||
+	fail "latency: want '$want', chart: $(grep -A30 'aria-label="latency per run"' r.html | grep -o 'median [^<]*' | head -3)"
 grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' r.html && ! grep -q '<script' r.html && ok "a case's name is escaped" || fail "script in r.html"
 grep -q 'worse &lt;b&gt;&amp;' r.html && ! grep -q '<b>' r.html && ok "a variant's name is escaped" || fail "variant name"
 [ -z "$(grep -o '\(src\|href\)=' r.html)" ] && [ -z "$(grep -o 'https\?://[^"]*' r.html | grep -v '^http://www.w3.org/2000/svg$')" ] &&
