@@ -1,0 +1,29 @@
+/* quant.h: F16 and Q8_0 number formats and the dot products the matmuls use.
+ *
+ * Q8_0 is ggml's: blocks of 32 values, each block an IEEE half scale d and 32
+ * int8 q, value = q * d. Quantizing follows ggml's reference (d = amax/127,
+ * q = roundf(x / d)), so activations quantized here match llama.cpp's. */
+#ifndef WR_LOCAL_QUANT_H
+#define WR_LOCAL_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct q8_block {
+	uint16_t d;           /* IEEE half */
+	int8_t qs[32];
+};
+
+float fp16_to_fp32(uint16_t h);
+uint16_t fp32_to_fp16(float f);   /* round to nearest even */
+
+/* Element i of a row of n values of a GGML_F32/F16/Q8_0 type into out[0..n). */
+void quant_row_to_f32(int type, const void *row, float *out, int64_t n);
+/* x[0..n) (n a multiple of 32) into n/32 blocks, as ggml's quantize_row_q8_0. */
+void quant_q8_0_row(const float *x, struct q8_block *out, int64_t n);
+
+float dot_f32(const float *a, const float *b, int64_t n);
+/* Q8_0 weights (unaligned, 34-byte blocks) against Q8_0 activations. */
+float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n);
+
+#endif
