@@ -93,7 +93,11 @@ $(BUILD)/probe: tests/servers/probe.c $(BUILD)/libwarrant.a
 $(BUILD)/sbx_escape: tests/sandbox/escape.c
 	$(CC) -O2 -std=gnu17 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -o $@ $<
 
-test: all $(BUILD)/unit $(BUILD)/mockllm $(BUILD)/probe $(BUILD)/sbx_escape
+# The local engine against PyTorch's logits (tests/e2e/local_ref.sh).
+$(BUILD)/lcheck: tests/local/lcheck.c $(BUILD)/libwarrant.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libwarrant.a $(LDLIBS)
+
+test: all $(BUILD)/unit $(BUILD)/mockllm $(BUILD)/probe $(BUILD)/sbx_escape $(BUILD)/lcheck
 	@tests/run.sh $(BUILD)
 
 deps:

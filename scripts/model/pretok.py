@@ -1,0 +1,118 @@
+"""pretok.py: the byte-level BPE encoder of src/local/tokenizer.c, in Python.
+
+    from pretok import split, bpe_encode
+    pieces = split("Hello world", "gpt2")        # ["Hello", " world"]
+    ids = bpe_encode(text, vocab, merges)        # vocab: list[bytes]
+
+It is the reference the C tokenizer is tested against (tests/local), and
+what a tokenizer trainer should use to split its corpus, so that training
+and the engine agree. The classes are the C ones: letters are ASCII letters
+and every non-ASCII code point that is not a space; digits are 0-9; spaces
+are the code points listed in SPACE. (GPT-2's own regex uses \\p{L} and \\p{N};
+these differ only on non-ASCII digits, punctuation and symbols.)
+"""
+import re
+
+SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+L = "(?:(?![%s])[A-Za-z\u0080-\U0010ffff])" % SPACE
+N = "[0-9]"
+NOT_SLN = "(?:(?![%s])[^A-Za-z0-9\u0080-\U0010ffff])" % SPACE   # ASCII punctuation
+S = "[%s]" % SPACE
+
+PATTERNS = {
+    "gpt2": re.compile(
+        r"'s|'t|'re|'ve|'m|'ll|'d| ?%s+| ?%s+| ?%s+|%s+(?!%s)|%s+"
+        % (L, N, NOT_SLN, S, "[^%s]" % SPACE, S)),
+    "llama3": re.compile(
+        r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|(?:(?![\r\n])(?:%s|%s))?%s+|%s{1,3}| ?%s+[\r\n]*|%s*[\r\n]+|%s+(?!%s)|%s+"
+        % (S, NOT_SLN, L, N, NOT_SLN, S, S, "[^%s]" % SPACE, S)),
+}
+PATTERNS["qwen2"] = re.compile(PATTERNS["llama3"].pattern.replace("{1,3}", "", 1))
+PRE_NAMES = {"gpt2": "gpt2", "llama-bpe": "llama3", "llama3": "llama3",
+             "smaug-bpe": "llama3", "qwen2": "qwen2", "deepseek-r1-qwen": "qwen2"}
+
+
+def split(text, pre="gpt2"):
+    """The pre-tokenizer's pieces of text (a str), in order."""
+    return PATTERNS[PRE_NAMES.get(pre, "gpt2")].findall(text)
+
+
+def bpe_encode(text, vocab, merges, pre="gpt2", special=()):
+    """Token ids of text. vocab: list[bytes] (raw bytes, id order); merges:
+    list of (bytes, bytes), best first; special: ids matched as literal text
+    first (longest first)."""
+    ids = {}
+    for i, b in enumerate(vocab):
+        if i not in special:
+            ids.setdefault(b, i)
+    rank = {}
+    for r, (a, b) in enumerate(merges):
+        if a in ids and b in ids and a + b in ids:
+            rank.setdefault((ids[a], ids[b]), (r, ids[a + b]))
+    out = []
+    specials = sorted(special, key=lambda i: -len(vocab[i]))
+    raw = text.encode("utf-8")
+    chunks = [raw]
+    if specials:
+        alt = b"|".join(re.escape(vocab[i]) for i in specials)
+        chunks = re.split(b"(" + alt + b")", raw)
+    for ch in chunks:
+        if not ch:
+            continue
+        sp = [i for i in specials if vocab[i] == ch]
+        if sp:
+            out.append(sp[0])
+            continue
+        for piece in split(ch.decode("utf-8"), pre):
+            sym = [ids[bytes([c])] for c in piece.encode("utf-8") if bytes([c]) in ids]
+            if PRE_NAMES.get(pre, "gpt2") == "llama3" and piece.encode("utf-8") in ids:
+                out.append(ids[piece.encode("utf-8")])
+                continue
+            while len(sym) > 1:
+                best = None
+                for i in range(len(sym) - 1):
+                    m = rank.get((sym[i], sym[i + 1]))
+                    if m and (best is None or m[0] < best[1][0]):
+                        best = (i, m)
+                if best is None:
+                    break
+                i, (_, new) = best
+                sym[i:i + 2] = [new]
+            out.extend(sym)
+    return out
+
+
+def train_merges(texts, n_merges, pre="gpt2"):
+    """A small BPE trainer: the n_merges most frequent adjacent pairs, merged
+    greedily over the pieces of texts. Returns (vocab, merges): vocab is the
+    256 single bytes followed by one token per merge."""
+    words = {}
+    for t in texts:
+        for p in split(t, pre):
+            k = tuple(bytes([c]) for c in p.encode("utf-8"))
+            words[k] = words.get(k, 0) + 1
+    vocab = [bytes([i]) for i in range(256)]
+    merges = []
+    for _ in range(n_merges):
+        pairs = {}
+        for w, c in words.items():
+            for a, b in zip(w, w[1:]):
+                pairs[(a, b)] = pairs.get((a, b), 0) + c
+        if not pairs:
+            break
+        (a, b), _ = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))
+        merges.append((a, b))
+        vocab.append(a + b)
+        nw = {}
+        for w, c in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and w[i] == a and w[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            nw[tuple(out)] = nw.get(tuple(out), 0) + c
+        words = nw
+    return vocab, merges
