@@ -279,6 +279,7 @@ int local_n_vocab(const struct local_model *m) { return m->n_vocab; }
 int local_n_ctx(const struct local_model *m) { return m->n_ctx; }
 int local_bos(const struct local_model *m) { return m->tok.bos; }
 int local_eos(const struct local_model *m) { return m->tok.eos; }
+int local_add_bos(const struct local_model *m) { return m->tok.add_bos; }
 void local_reset(struct local_model *m) { m->n_past = 0; }
 int local_n_past(const struct local_model *m) { return m->n_past; }
 

@@ -45,6 +45,8 @@ int local_n_vocab(const struct local_model *m);
 int local_n_ctx(const struct local_model *m);
 int local_bos(const struct local_model *m);   /* -1 when none */
 int local_eos(const struct local_model *m);   /* -1 when none */
+/* 1 when the file asks for bos before a prompt (tokenizer.ggml.add_bos_token). */
+int local_add_bos(const struct local_model *m);
 
 /* The bytes token id stands for (not NUL-terminated; *len set), or NULL for
  * an id out of range. Control tokens ("<|endoftext|>") give their text. The
@@ -78,13 +80,16 @@ int local_eval(struct local_model *m, const int *tokens, int n, float *logits,
 
 /* --- generation --- */
 
+#define LOCAL_STOPS_MAX 4
+
 struct local_gen_params {
 	float temperature;   /* 0: greedy (argmax) */
 	int top_k;           /* 0: off */
 	float top_p;         /* 1: off */
 	int max_tokens;      /* tokens to generate at most */
 	uint64_t seed;       /* the sampler's seed: same seed, same output */
-	const char *stop;    /* stop when the output ends with this text, or NULL */
+	const char *stop[LOCAL_STOPS_MAX]; /* stop when the output ends with one of
+	                        these texts (which is then cut off); NULL ends the list */
 	/* Optional hook, called before each sample with the next token's logits
 	 * (n_vocab of them, after nothing else has touched them). It may set
 	 * any to -INFINITY to forbid that token. Returns 0 to go on, 1 to end

@@ -133,10 +133,15 @@ int local_sample(float *logits, int n, const struct local_gen_params *p, uint64_
 
 static double now_s(void) { return (double)os_mono_ns() / 1e9; }
 
-static int ends_with(const struct buf *b, size_t from, const char *stop)
+/* The length of the stop text the output (from byte `from`) ends with, or 0. */
+static size_t ends_with_stop(const struct buf *b, size_t from, const struct local_gen_params *p)
 {
-	size_t n = strlen(stop);
-	return n && b->len - from >= n && memcmp(b->data + b->len - n, stop, n) == 0;
+	for (int i = 0; i < LOCAL_STOPS_MAX && p->stop[i]; i++) {
+		size_t n = strlen(p->stop[i]);
+		if (n && b->len - from >= n && memcmp(b->data + b->len - n, p->stop[i], n) == 0)
+			return n;
+	}
+	return 0;
 }
 
 int local_generate(struct local_model *m, const int *prompt, int n_prompt,
@@ -189,8 +194,9 @@ int local_generate(struct local_model *m, const int *prompt, int n_prompt,
 			err_set(err, rc, "output too large");
 			goto out;
 		}
-		if (p->stop && ends_with(out, start, p->stop)) {
-			out->len -= strlen(p->stop);
+		size_t cut = ends_with_stop(out, start, p);
+		if (cut) {
+			out->len -= cut;
 			out->data[out->len] = 0;
 			snprintf(res->finish, sizeof res->finish, "stop");
 			break;

@@ -398,6 +398,8 @@ int tok_load(struct tok *t, const struct gguf *g, struct wr_err *err)
 		t->bos = (int)v;
 	if (gguf_get_int(g, "tokenizer.ggml.eos_token_id", &v) == 0 && v >= 0 && v < t->n)
 		t->eos = (int)v;
+	if (gguf_get_int(g, "tokenizer.ggml.add_bos_token", &v) == 0)
+		t->add_bos = v != 0;
 	rc = load_merges(t, g, err);
 out:
 	free(ts);

@@ -37,6 +37,7 @@ struct tok {
 	int n_control;
 	enum tok_pre pre;
 	int bos, eos;
+	int add_bos;           /* tokenizer.ggml.add_bos_token */
 };
 
 /* Loads the tokenizer from g's metadata. Returns 0, WR_EINVAL (err says

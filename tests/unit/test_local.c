@@ -207,7 +207,8 @@ TEST(local_generate_seeds_and_hooks)
 	p.accept = NULL;
 	/* a stop text ends generation and is not part of the output */
 	p.mask = mask_one;
-	p.stop = "qq";
+	p.stop[0] = "zz";
+	p.stop[1] = "qq";
 	gen(m, &p, &a, &r);
 	EXPECT_STR(r.finish, "stop");
 	EXPECT_INT(a.len, 0);
