@@ -28,16 +28,24 @@ PATTERNS = {
         % (S, NOT_SLN, L, N, NOT_SLN, S, S, "[^%s]" % SPACE, S)),
 }
 PATTERNS["qwen2"] = re.compile(PATTERNS["llama3"].pattern.replace("{1,3}", "", 1))
-PRE_NAMES = {"gpt2": "gpt2", "llama-bpe": "llama3", "llama3": "llama3",
+PRE_NAMES = {"gpt2": "gpt2", "gpt-2": "gpt2", "smollm": "smollm", "llama-bpe": "llama3", "llama3": "llama3",
              "smaug-bpe": "llama3", "qwen2": "qwen2", "deepseek-r1-qwen": "qwen2"}
 
 
-def split(text, pre="gpt2"):
-    """The pre-tokenizer's pieces of text (a str), in order."""
-    return PATTERNS[PRE_NAMES.get(pre, "gpt2")].findall(text)
+def split(text, pre="gpt-2"):
+    """The pre-tokenizer's pieces of text (a str), in order. pre is GGUF's
+    tokenizer.ggml.pre: gpt-2 (the default), smollm, llama-bpe, qwen2."""
+    kind = PRE_NAMES.get(pre, "gpt2")
+    if kind == "smollm":   # every digit a piece, then gpt-2 on the rest
+        out = []
+        for part in re.split(r"([0-9])", text):
+            if part:
+                out.extend([part] if part.isdigit() else PATTERNS["gpt2"].findall(part))
+        return out
+    return PATTERNS[kind].findall(text)
 
 
-def bpe_encode(text, vocab, merges, pre="gpt2", special=()):
+def bpe_encode(text, vocab, merges, pre="gpt-2", special=()):
     """Token ids of text. vocab: list[bytes] (raw bytes, id order); merges:
     list of (bytes, bytes), best first; special: ids matched as literal text
     first (longest first)."""
@@ -82,7 +90,7 @@ def bpe_encode(text, vocab, merges, pre="gpt2", special=()):
     return out
 
 
-def train_merges(texts, n_merges, pre="gpt2"):
+def train_merges(texts, n_merges, pre="gpt-2"):
     """A small BPE trainer: the n_merges most frequent adjacent pairs, merged
     greedily over the pieces of texts. Returns (vocab, merges): vocab is the
     256 single bytes followed by one token per merge."""

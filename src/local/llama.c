@@ -306,8 +306,16 @@ static void mm_part(void *ctx, int ith, int nth)
 	for (int64_t r = r0; r < r1; r++) {
 		const uint8_t *wr = a->w->data + (size_t)r * rs;
 		if (a->w->type == GGML_Q8_0) {
-			for (int t = 0; t < a->T; t++)
-				a->y[(size_t)t * a->n_out + r] = dot_q8_0(wr, a->xq + t * nb, a->n_in);
+			for (int t = 0; t < a->T; t += 4) {
+				const struct q8_block *xs[4];
+				float o[4];
+				int nt = a->T - t < 4 ? a->T - t : 4;
+				for (int k = 0; k < nt; k++)
+					xs[k] = a->xq + (t + k) * nb;
+				dot_q8_0_multi(wr, xs, nt, a->n_in, o);
+				for (int k = 0; k < nt; k++)
+					a->y[(size_t)(t + k) * a->n_out + r] = o[k];
+			}
 			continue;
 		}
 		const float *wf = (const float *)wr;

@@ -1,17 +1,18 @@
-/* quant.c: number formats and dot products. The hot loops are written so the
- * compiler vectorizes them; on x86-64 with GCC or clang each is also built for
- * AVX2+FMA and picked at load time when the CPU has it (target_clones). */
+/* quant.c: number formats and dot products: portable C loops, and AVX2/FMA/F16C
+ * versions picked at run time on x86-64 CPUs that have them (GCC or clang).
+ */
 #include "local/quant.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "local/gguf.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx2,fma", "default")))
-#else
-#define HOT
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_X86 1
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
 #endif
 
 float fp16_to_fp32(uint16_t h)
@@ -66,6 +67,12 @@ uint16_t fp32_to_fp16(float f)
 	return (uint16_t)(sign | h);
 }
 
+static int have_avx2(void);
+#ifdef HAVE_X86
+static void f16_row_avx2(const uint8_t *p, float *out, int64_t n);
+static void quant_q8_0_row_avx2(const float *x, struct q8_block *out, int64_t n);
+#endif
+
 static float f16_table[65536];
 static int f16_ready;
 
@@ -87,6 +94,12 @@ void quant_row_to_f32(int type, const void *row, float *out, int64_t n)
 		memcpy(out, row, (size_t)n * sizeof(float));
 	} else if (type == GGML_F16) {
 		const uint8_t *p = row;
+#ifdef HAVE_X86
+		if (have_avx2()) {
+			f16_row_avx2(p, out, n);
+			return;
+		}
+#endif
 		for (int64_t i = 0; i < n; i++) {
 			uint16_t h;
 			memcpy(&h, p + 2 * i, 2);
@@ -108,6 +121,12 @@ void quant_row_to_f32(int type, const void *row, float *out, int64_t n)
 void quant_q8_0_row(const float *x, struct q8_block *out, int64_t n)
 {
 	f16_init();
+#ifdef HAVE_X86
+	if (have_avx2()) {
+		quant_q8_0_row_avx2(x, out, n);
+		return;
+	}
+#endif
 	for (int64_t b = 0; b < n / QK8_0; b++) {
 		const float *v = x + b * QK8_0;
 		float amax = 0;
@@ -120,7 +139,7 @@ void quant_q8_0_row(const float *x, struct q8_block *out, int64_t n)
 	}
 }
 
-HOT float dot_f32(const float *a, const float *b, int64_t n)
+static float dot_f32_c(const float *a, const float *b, int64_t n)
 {
 	float acc[16] = { 0 };
 	int64_t i = 0;
@@ -135,7 +154,7 @@ HOT float dot_f32(const float *a, const float *b, int64_t n)
 	return s;
 }
 
-HOT float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n)
+static float dot_q8_0_c(const uint8_t *w, const struct q8_block *x, int64_t n)
 {
 	float s = 0;
 	for (int64_t b = 0; b < n / QK8_0; b++, w += Q8_0_BYTES) {
@@ -148,4 +167,199 @@ HOT float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n)
 		s += (float)isum * (f16_table[h] * f16_table[x[b].d]);
 	}
 	return s;
+}
+
+/* --- AVX2 --- */
+
+#ifdef HAVE_X86
+AVX2 static float hsum256(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
+AVX2 static float dot_f32_avx2(const float *a, const float *b, int64_t n)
+{
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+	__m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+	int64_t i = 0;
+	for (; i + 32 <= n; i += 32) {
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+		s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+		s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+		s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+	}
+	for (; i + 8 <= n; i += 8)
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+	float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+/* 32 int8 products summed into 8 int32, as float (ggml's sign trick:
+ * maddubs needs one unsigned operand). */
+AVX2 static inline __m256 q8_block_dot(const void *w, const void *x)
+{
+	__m256i qw = _mm256_loadu_si256((const __m256i *)w);
+	__m256i qx = _mm256_loadu_si256((const __m256i *)x);
+	__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(qx, qw));
+	return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+AVX2 static float dot_q8_0_avx2(const uint8_t *w, const struct q8_block *x, int64_t n)
+{
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+	int64_t nb = n / QK8_0, b = 0;
+	for (; b + 2 <= nb; b += 2, w += 2 * Q8_0_BYTES) {
+		_mm_prefetch((const char *)w + 2560, _MM_HINT_T0);
+		uint16_t h0, h1;
+		memcpy(&h0, w, 2);
+		memcpy(&h1, w + Q8_0_BYTES, 2);
+		__m256 d0 = _mm256_set1_ps(_cvtsh_ss(h0) * _cvtsh_ss(x[b].d));
+		__m256 d1 = _mm256_set1_ps(_cvtsh_ss(h1) * _cvtsh_ss(x[b + 1].d));
+		acc0 = _mm256_fmadd_ps(d0, q8_block_dot(w + 2, x[b].qs), acc0);
+		acc1 = _mm256_fmadd_ps(d1, q8_block_dot(w + Q8_0_BYTES + 2, x[b + 1].qs), acc1);
+	}
+	for (; b < nb; b++, w += Q8_0_BYTES) {
+		uint16_t h;
+		memcpy(&h, w, 2);
+		__m256 d = _mm256_set1_ps(_cvtsh_ss(h) * _cvtsh_ss(x[b].d));
+		acc0 = _mm256_fmadd_ps(d, q8_block_dot(w + 2, x[b].qs), acc0);
+	}
+	return hsum256(_mm256_add_ps(acc0, acc1));
+}
+
+/* Q8_0 weights against 4 tokens' activations at once: each weight block is
+ * loaded and sign-split once for all four. x[k] for token k. */
+AVX2 static void dot_q8_0_x4_avx2(const uint8_t *w, const struct q8_block *const *x, int64_t n,
+                                  float *out)
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+	__m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+	const __m256i ones = _mm256_set1_epi16(1);
+	const struct q8_block *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+#define Q8_TERM(acc, xk) do { \
+		__m256i qx = _mm256_loadu_si256((const __m256i *)(xk)[b].qs); \
+		__m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(qx, qw)); \
+		__m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones)); \
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * _cvtsh_ss((xk)[b].d)), f, acc); \
+	} while (0)
+	for (int64_t b = 0; b < n / QK8_0; b++, w += Q8_0_BYTES) {
+		uint16_t h;
+		memcpy(&h, w, 2);
+		float dw = _cvtsh_ss(h);
+		__m256i qw = _mm256_loadu_si256((const __m256i *)(w + 2));
+		__m256i aw = _mm256_sign_epi8(qw, qw);
+		Q8_TERM(a0, x0);
+		Q8_TERM(a1, x1);
+		Q8_TERM(a2, x2);
+		Q8_TERM(a3, x3);
+	}
+#undef Q8_TERM
+	out[0] = hsum256(a0);
+	out[1] = hsum256(a1);
+	out[2] = hsum256(a2);
+	out[3] = hsum256(a3);
+}
+
+AVX2 static void quant_q8_0_row_avx2(const float *x, struct q8_block *out, int64_t n)
+{
+	const __m256 signbit = _mm256_set1_ps(-0.0f);
+	for (int64_t b = 0; b < n / QK8_0; b++) {
+		const float *v = x + b * QK8_0;
+		__m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8);
+		__m256 v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
+		__m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signbit, v0),
+		                                       _mm256_andnot_ps(signbit, v1)),
+		                         _mm256_max_ps(_mm256_andnot_ps(signbit, v2),
+		                                       _mm256_andnot_ps(signbit, v3)));
+		__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+		m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+		float amax = _mm_cvtss_f32(m4);
+		float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+		out[b].d = (uint16_t)_cvtss_sh(d, 0);
+		__m256 mul = _mm256_set1_ps(id);
+		const int r = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+		__m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), r));
+		__m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), r));
+		__m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), r));
+		__m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), r));
+		/* pack to int8 in order: packs interleave 128-bit lanes, then fix */
+		__m256i p01 = _mm256_packs_epi32(i0, i1), p23 = _mm256_packs_epi32(i2, i3);
+		__m256i p = _mm256_packs_epi16(p01, p23);
+		p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+		_mm256_storeu_si256((__m256i *)out[b].qs, p);
+	}
+}
+
+AVX2 static void f16_row_avx2(const uint8_t *p, float *out, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * i))));
+	for (; i < n; i++) {
+		uint16_t h;
+		memcpy(&h, p + 2 * i, 2);
+		out[i] = _cvtsh_ss(h);
+	}
+}
+
+static int use_avx2 = -1;
+
+static int have_avx2(void)
+{
+	int u = __atomic_load_n(&use_avx2, __ATOMIC_RELAXED);
+	if (u < 0) {
+		__builtin_cpu_init();
+		u = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+		    __builtin_cpu_supports("f16c");
+		if (getenv("WR_LOCAL_NO_SIMD"))
+			u = 0;
+		__atomic_store_n(&use_avx2, u, __ATOMIC_RELAXED);
+	}
+	return u;
+}
+#else
+static int have_avx2(void) { return 0; }
+#endif
+
+float dot_f32(const float *a, const float *b, int64_t n)
+{
+#ifdef HAVE_X86
+	if (have_avx2())
+		return dot_f32_avx2(a, b, n);
+#endif
+	return dot_f32_c(a, b, n);
+}
+
+float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n)
+{
+#ifdef HAVE_X86
+	if (have_avx2())
+		return dot_q8_0_avx2(w, x, n);
+#endif
+	return dot_q8_0_c(w, x, n);
+}
+
+int quant_simd(void) { return have_avx2(); }
+
+void dot_q8_0_multi(const uint8_t *w, const struct q8_block *const *x, int nt, int64_t n,
+                    float *out)
+{
+#ifdef HAVE_X86
+	if (have_avx2()) {
+		if (nt == 4)
+			dot_q8_0_x4_avx2(w, x, n, out);
+		else
+			for (int k = 0; k < nt; k++)
+				out[k] = dot_q8_0_avx2(w, x[k], n);
+		return;
+	}
+#endif
+	for (int k = 0; k < nt; k++)
+		out[k] = dot_q8_0_c(w, x[k], n);
 }

@@ -2,7 +2,7 @@
  *
  * Q8_0 is ggml's: blocks of 32 values, each block an IEEE half scale d and 32
  * int8 q, value = q * d. Quantizing follows ggml's reference (d = amax/127,
- * q = roundf(x / d)), so activations quantized here match llama.cpp's. */
+ * q = roundf(x / d)); the AVX2 path rounds halves to even, as llama.cpp's does. */
 #ifndef WR_LOCAL_QUANT_H
 #define WR_LOCAL_QUANT_H
 
@@ -25,5 +25,11 @@ void quant_q8_0_row(const float *x, struct q8_block *out, int64_t n);
 float dot_f32(const float *a, const float *b, int64_t n);
 /* Q8_0 weights (unaligned, 34-byte blocks) against Q8_0 activations. */
 float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n);
+/* The same for nt <= 4 activation rows x[0..nt): out[k] = w . x[k]. */
+void dot_q8_0_multi(const uint8_t *w, const struct q8_block *const *x, int nt, int64_t n,
+                    float *out);
+
+/* 1 when the AVX2 kernels are in use (set WR_LOCAL_NO_SIMD to turn them off). */
+int quant_simd(void);
 
 #endif

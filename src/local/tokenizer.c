@@ -6,8 +6,9 @@
  * space (an approximation of \p{L}: CJK, accents and symbols above U+007F
  * all count as letters); digits are ASCII 0-9; spaces are \t \n \v \f \r,
  * ' ', U+0085, U+00A0, U+1680, U+2000-200A, U+2028/9, U+202F, U+205F, U+3000.
- *   gpt2 (and anything not named below):
+ *   gpt-2 (and anything not named below):
  *     's|'t|'re|'ve|'m|'ll|'d| ?L+| ?N+| ?[^sLN]+|s+(?!S)|s+
+ *   smollm: every digit a piece of its own first, then gpt-2 on the rest.
  *   llama-bpe, llama3, smaug-bpe:
  *     (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\nLN]?L+|N{1,3}| ?[^sLN]+[\r\n]*|s*[\r\n]+|s+(?!S)|s+
  *   qwen2, deepseek-r1-qwen: the same with N instead of N{1,3}.
@@ -177,6 +178,14 @@ size_t tok_pre_piece(enum tok_pre pre, const unsigned char *s, size_t len)
 {
 	if (len == 0)
 		return 0;
+	if (pre == TOK_PRE_SMOLLM) {   /* digits split off first */
+		size_t e = 0;
+		if (s[0] >= '0' && s[0] <= '9')
+			return 1;
+		while (e < len && !(s[e] >= '0' && s[e] <= '9'))
+			e++;
+		len = e;
+	}
 	size_t n = pre == TOK_PRE_LLAMA3 ? piece_llama3(s, len, 3) :
 	           pre == TOK_PRE_QWEN2 ? piece_llama3(s, len, 1) : piece_gpt2(s, len);
 	return n ? n : 1;
@@ -342,6 +351,8 @@ int tok_load(struct tok *t, const struct gguf *g, struct wr_err *err)
 		if ((plen == 9 && !memcmp(pre, "llama-bpe", 9)) || (plen == 6 && !memcmp(pre, "llama3", 6)) ||
 		    (plen == 9 && !memcmp(pre, "smaug-bpe", 9)))
 			t->pre = TOK_PRE_LLAMA3;
+		else if (plen == 6 && !memcmp(pre, "smollm", 6))
+			t->pre = TOK_PRE_SMOLLM;
 		else if ((plen == 5 && !memcmp(pre, "qwen2", 5)) ||
 		         (plen == 16 && !memcmp(pre, "deepseek-r1-qwen", 16)))
 			t->pre = TOK_PRE_QWEN2;

@@ -137,7 +137,7 @@ def main():
         with open(os.path.join(out, tf), "wb") as f:
             f.write(t.encode("utf-8"))
     sd = models[0][2].state_dict()
-    for pre in ("gpt2", "llama-bpe", "qwen2"):
+    for pre in ("gpt-2", "smollm", "llama-bpe", "qwen2"):
         fn = "tok_%s.gguf" % pre
         export(os.path.join(out, fn), base, sd, vocab, merges, eos_id=eos, pre=pre)
         for i, t in enumerate(TEXTS):
