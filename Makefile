@@ -4,7 +4,7 @@
 #   make test       unit tests, golden cases and end-to-end CLI tests
 #   make demo       install missing Debian packages (as root), build, run the example offline
 #   make check      sanitizer build + tests, and static analysis
-#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools for one)
+#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|local for one)
 #   make fuzz       libFuzzer target for the workflow loader (clang)
 #
 # WERROR=1 turns warnings into errors (CI sets it). SAN=1 builds with ASan+UBSan.
@@ -115,7 +115,7 @@ check:
 bench: all
 	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger \
 	  $(BUILD)/bench_sources $(BUILD)/bench_sandbox $(BUILD)/bench_spans \
-	  $(BUILD)/bench_tools
+	  $(BUILD)/bench_tools $(BUILD)/bench_local
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libwarrant.a

@@ -1,6 +1,8 @@
 /* bench_local: tokens per second of the local engine on a GGUF model.
  *
  *     bench_local MODEL THREADS N_PROMPT N_GEN RUNS
+ *     bench_local MODEL THREADS N_PROMPT 0 0 > logits.f32   (the last
+ *         prompt token's logits, to compare with bench/local/llamacpp.c)
  *
  * Prompt: N_PROMPT tokens evaluated in one local_eval from an empty cache.
  * Generation: N_GEN tokens one at a time after that prompt (greedy, each
@@ -38,7 +40,8 @@ int main(int argc, char **argv)
 	struct local_model *m;
 	struct wr_err err = { 0 };
 	uint64_t t0 = os_mono_ns();
-	if (np < 1 || ng < 1 || runs < 1 ||
+	int dump = ng == 0 && runs == 0;
+	if (np < 1 || (!dump && (ng < 1 || runs < 1)) ||
 	    local_model_open(argv[1], threads, np + ng + 8, &m, &err) < 0) {
 		fprintf(stderr, "bench_local: %s\n", err.code ? err.msg : "bad arguments");
 		return 1;
@@ -53,6 +56,11 @@ int main(int argc, char **argv)
 		return 1;
 	for (int i = 0; i < np; i++)
 		toks[i] = (int)((i * 7919u + 13) % (unsigned)nv);
+	if (dump) {
+		local_eval(m, toks, np, logits, 0, NULL);
+		fwrite(logits, sizeof(float), (size_t)nv, stdout);
+		return 0;
+	}
 	for (int r = 0; r < runs; r++) {
 		local_reset(m);
 		double c0 = cpu_s();

@@ -5,7 +5,11 @@
  * library's (the x86-64 and AArch64 ABIs pass and return such structs in
  * memory at the same place), so no header of that project is needed.
  *
- *     llamacpp LIBLLAMA.so MODEL THREADS N_PROMPT N_GEN RUNS */
+ *     llamacpp LIBLLAMA.so MODEL THREADS N_PROMPT N_GEN RUNS
+ *     llamacpp LIBLLAMA.so MODEL THREADS N_PROMPT 0 0 > logits.f32
+ *
+ * The second form writes the last prompt token's logits (float32) to stdout,
+ * for a cross-check of the two engines on one file (bench/local/run.sh). */
 #include <dlfcn.h>
 #include <libgen.h>
 #include <stdint.h>
@@ -55,6 +59,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int threads = atoi(argv[3]), np = atoi(argv[4]), ng = atoi(argv[5]), runs = atoi(argv[6]);
+	int dump = ng == 0 && runs == 0;
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s", argv[1]);
 	void *h = dlopen(argv[1], RTLD_NOW | RTLD_GLOBAL);
@@ -100,6 +105,12 @@ int main(int argc, char **argv)
 	double *ppc = calloc((size_t)runs, sizeof *ppc), *tgc = calloc((size_t)runs, sizeof *tgc);
 	for (int i = 0; i < np; i++)
 		toks[i] = (int32_t)((i * 7919u + 13) % (unsigned)nv);
+	if (dump) {
+		if (decode(ctx, batch_one(toks, np)) != 0)
+			return 1;
+		fwrite(logits_ith(ctx, -1), sizeof(float), (size_t)nv, stdout);
+		return 0;
+	}
 	for (int r = 0; r < runs; r++) {
 		mem_clear(get_memory(ctx), 1);
 		double c0 = cpu_s();

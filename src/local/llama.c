@@ -185,6 +185,7 @@ static int alloc_state(struct local_model *m, struct wr_err *err)
 	m->scores = alloc_floats(nth * (size_t)m->n_ctx, &failed);
 	m->row = alloc_floats(nth * wide, &failed);
 	m->xq = calloc(CHUNK * (wide / QK8_0 + 1), sizeof *m->xq);
+	m->xqd = alloc_floats(CHUNK * (wide / QK8_0 + 1), &failed);
 	m->rope_cos = alloc_floats((size_t)m->n_ctx * (size_t)m->rope_dims / 2, &failed);
 	m->rope_sin = alloc_floats((size_t)m->n_ctx * (size_t)m->rope_dims / 2, &failed);
 	if (failed || !m->xq)
@@ -271,6 +272,7 @@ void local_model_free(struct local_model *m)
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		free(bufs[i]);
 	free(m->xq);
+	free(m->xqd);
 	gguf_release(&m->g, m->mapped);
 	free(m);
 }
@@ -289,6 +291,7 @@ struct mm {
 	const struct gguf_tensor *w;
 	const float *x;          /* [T, n_in] */
 	const struct q8_block *xq;
+	const float *xqd;        /* xq's scales as floats */
 	float *y;                /* [T, n_out] */
 	int T;
 	int64_t n_in, n_out;
@@ -306,15 +309,19 @@ static void mm_part(void *ctx, int ith, int nth)
 	for (int64_t r = r0; r < r1; r++) {
 		const uint8_t *wr = a->w->data + (size_t)r * rs;
 		if (a->w->type == GGML_Q8_0) {
-			for (int t = 0; t < a->T; t += 4) {
-				const struct q8_block *xs[4];
-				float o[4];
-				int nt = a->T - t < 4 ? a->T - t : 4;
-				for (int k = 0; k < nt; k++)
+			for (int t = 0; t < a->T;) {
+				const struct q8_block *xs[8];
+				const float *xd[8];
+				float o[8];
+				int nt = a->T - t >= 8 ? 8 : a->T - t >= 4 ? 4 : a->T - t;
+				for (int k = 0; k < nt; k++) {
 					xs[k] = a->xq + (t + k) * nb;
-				dot_q8_0_multi(wr, xs, nt, a->n_in, o);
+					xd[k] = a->xqd + (t + k) * nb;
+				}
+				dot_q8_0_multi(wr, xs, xd, nt, a->n_in, o);
 				for (int k = 0; k < nt; k++)
 					a->y[(size_t)(t + k) * a->n_out + r] = o[k];
+				t += nt;
 			}
 			continue;
 		}
@@ -335,13 +342,18 @@ static void mm_part(void *ctx, int ith, int nth)
 static void matmul(struct local_model *m, float *y, const float *x, int T,
                    const struct gguf_tensor *w)
 {
-	struct mm a = { w, x, m->xq, y, T, w->ne[0], w->ne[1], m->row, 0 };
+	struct mm a = { w, x, m->xq, m->xqd, y, T, w->ne[0], w->ne[1], m->row, 0 };
 	size_t d = (size_t)m->dim, q = (size_t)m->n_heads * m->head_dim, f = (size_t)m->ffn_dim;
 	size_t wide = f > q ? f : q;
 	a.row_stride = wide > d ? wide : d;
-	if (w->type == GGML_Q8_0)
-		for (int t = 0; t < T; t++)
-			quant_q8_0_row(x + (size_t)t * a.n_in, m->xq + t * (a.n_in / QK8_0), a.n_in);
+	if (w->type == GGML_Q8_0) {
+		int64_t nb = a.n_in / QK8_0;
+		for (int t = 0; t < T; t++) {
+			quant_q8_0_row(x + (size_t)t * a.n_in, m->xq + t * nb, a.n_in);
+			for (int64_t b = 0; b < nb; b++)
+				m->xqd[t * nb + b] = fp16_to_fp32(m->xq[t * nb + b].d);
+		}
+	}
 	pool_run(m->pool, mm_part, &a);
 }
 

@@ -38,6 +38,7 @@ struct local_model {
 	float *scores;                /* [threads][n_ctx] */
 	float *row;                   /* [threads][widest row] */
 	struct q8_block *xq;          /* a chunk's activations as Q8_0 */
+	float *xqd;                   /* their block scales as floats */
 };
 
 #endif

@@ -232,38 +232,81 @@ AVX2 static float dot_q8_0_avx2(const uint8_t *w, const struct q8_block *x, int6
 	return hsum256(_mm256_add_ps(acc0, acc1));
 }
 
-/* Q8_0 weights against 4 tokens' activations at once: each weight block is
- * loaded and sign-split once for all four. x[k] for token k. */
-AVX2 static void dot_q8_0_x4_avx2(const uint8_t *w, const struct q8_block *const *x, int64_t n,
-                                  float *out)
+/* Q8_0 weights against 4 or 8 tokens' activations at once: each weight
+ * block is loaded and sign-split once for all of them. x[k] for token k, xd[k] its block
+ * scales as floats. With AVX-VNNI one instruction does maddubs+madd. */
+#define Q8_TERM(k, DOT) \
+	a##k = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[k][b]), DOT(aw, qw, x[k][b].qs), a##k)
+#define Q8_X4_BODY(DOT) \
+	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(); \
+	__m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps(); \
+	for (int64_t b = 0; b < n / QK8_0; b++, w += Q8_0_BYTES) { \
+		uint16_t h; \
+		memcpy(&h, w, 2); \
+		float dw = _cvtsh_ss(h); \
+		__m256i qw = _mm256_loadu_si256((const __m256i *)(w + 2)); \
+		__m256i aw = _mm256_sign_epi8(qw, qw); \
+		Q8_TERM(0, DOT); Q8_TERM(1, DOT); Q8_TERM(2, DOT); Q8_TERM(3, DOT); \
+	} \
+	out[0] = hsum256(a0); out[1] = hsum256(a1); out[2] = hsum256(a2); out[3] = hsum256(a3);
+#define Q8_X8_BODY(DOT) \
+	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(); \
+	__m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps(); \
+	__m256 a4 = _mm256_setzero_ps(), a5 = _mm256_setzero_ps(); \
+	__m256 a6 = _mm256_setzero_ps(), a7 = _mm256_setzero_ps(); \
+	for (int64_t b = 0; b < n / QK8_0; b++, w += Q8_0_BYTES) { \
+		uint16_t h; \
+		memcpy(&h, w, 2); \
+		float dw = _cvtsh_ss(h); \
+		__m256i qw = _mm256_loadu_si256((const __m256i *)(w + 2)); \
+		__m256i aw = _mm256_sign_epi8(qw, qw); \
+		Q8_TERM(0, DOT); Q8_TERM(1, DOT); Q8_TERM(2, DOT); Q8_TERM(3, DOT); \
+		Q8_TERM(4, DOT); Q8_TERM(5, DOT); Q8_TERM(6, DOT); Q8_TERM(7, DOT); \
+	} \
+	out[0] = hsum256(a0); out[1] = hsum256(a1); out[2] = hsum256(a2); out[3] = hsum256(a3); \
+	out[4] = hsum256(a4); out[5] = hsum256(a5); out[6] = hsum256(a6); out[7] = hsum256(a7);
+
+AVX2 static inline __m256 q8_dot_avx2(__m256i aw, __m256i qw, const int8_t *xq)
 {
-	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-	__m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-	const __m256i ones = _mm256_set1_epi16(1);
-	const struct q8_block *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
-#define Q8_TERM(acc, xk) do { \
-		__m256i qx = _mm256_loadu_si256((const __m256i *)(xk)[b].qs); \
-		__m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(qx, qw)); \
-		__m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones)); \
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * _cvtsh_ss((xk)[b].d)), f, acc); \
-	} while (0)
-	for (int64_t b = 0; b < n / QK8_0; b++, w += Q8_0_BYTES) {
-		uint16_t h;
-		memcpy(&h, w, 2);
-		float dw = _cvtsh_ss(h);
-		__m256i qw = _mm256_loadu_si256((const __m256i *)(w + 2));
-		__m256i aw = _mm256_sign_epi8(qw, qw);
-		Q8_TERM(a0, x0);
-		Q8_TERM(a1, x1);
-		Q8_TERM(a2, x2);
-		Q8_TERM(a3, x3);
-	}
-#undef Q8_TERM
-	out[0] = hsum256(a0);
-	out[1] = hsum256(a1);
-	out[2] = hsum256(a2);
-	out[3] = hsum256(a3);
+	__m256i qx = _mm256_loadu_si256((const __m256i *)xq);
+	__m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(qx, qw));
+	return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
 }
+
+AVX2 static void dot_q8_0_x4_avx2(const uint8_t *w, const struct q8_block *const *x,
+                                  const float *const *xd, int64_t n, float *out)
+{
+	Q8_X4_BODY(q8_dot_avx2)
+}
+
+AVX2 static void dot_q8_0_x8_avx2(const uint8_t *w, const struct q8_block *const *x,
+                                  const float *const *xd, int64_t n, float *out)
+{
+	Q8_X8_BODY(q8_dot_avx2)
+}
+
+#if defined(__GNUC__) && (__GNUC__ >= 11 || defined(__clang__))
+#define HAVE_VNNI 1
+#define VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
+VNNI static inline __m256 q8_dot_vnni(__m256i aw, __m256i qw, const int8_t *xq)
+{
+	__m256i qx = _mm256_loadu_si256((const __m256i *)xq);
+	return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), aw,
+	                                                  _mm256_sign_epi8(qx, qw)));
+}
+
+VNNI static void dot_q8_0_x4_vnni(const uint8_t *w, const struct q8_block *const *x,
+                                  const float *const *xd, int64_t n, float *out)
+{
+	Q8_X4_BODY(q8_dot_vnni)
+}
+
+VNNI static void dot_q8_0_x8_vnni(const uint8_t *w, const struct q8_block *const *x,
+                                  const float *const *xd, int64_t n, float *out)
+{
+	Q8_X8_BODY(q8_dot_vnni)
+}
+#endif
 
 AVX2 static void quant_q8_0_row_avx2(const float *x, struct q8_block *out, int64_t n)
 {
@@ -308,7 +351,7 @@ AVX2 static void f16_row_avx2(const uint8_t *p, float *out, int64_t n)
 	}
 }
 
-static int use_avx2 = -1;
+static int use_avx2 = -1, use_vnni;
 
 static int have_avx2(void)
 {
@@ -319,6 +362,9 @@ static int have_avx2(void)
 		    __builtin_cpu_supports("f16c");
 		if (getenv("WR_LOCAL_NO_SIMD"))
 			u = 0;
+#ifdef HAVE_VNNI
+		use_vnni = u && __builtin_cpu_supports("avxvnni") && !getenv("WR_LOCAL_NO_VNNI");
+#endif
 		__atomic_store_n(&use_avx2, u, __ATOMIC_RELAXED);
 	}
 	return u;
@@ -345,15 +391,24 @@ float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n)
 	return dot_q8_0_c(w, x, n);
 }
 
-int quant_simd(void) { return have_avx2(); }
+int quant_simd(void) { return have_avx2() ? 1 + use_vnni : 0; }
 
-void dot_q8_0_multi(const uint8_t *w, const struct q8_block *const *x, int nt, int64_t n,
-                    float *out)
+void dot_q8_0_multi(const uint8_t *w, const struct q8_block *const *x,
+                    const float *const *xd, int nt, int64_t n, float *out)
 {
 #ifdef HAVE_X86
 	if (have_avx2()) {
-		if (nt == 4)
-			dot_q8_0_x4_avx2(w, x, n, out);
+#ifdef HAVE_VNNI
+		if (nt == 8 && use_vnni)
+			dot_q8_0_x8_vnni(w, x, xd, n, out);
+		else if (nt == 4 && use_vnni)
+			dot_q8_0_x4_vnni(w, x, xd, n, out);
+		else
+#endif
+		if (nt == 8)
+			dot_q8_0_x8_avx2(w, x, xd, n, out);
+		else if (nt == 4)
+			dot_q8_0_x4_avx2(w, x, xd, n, out);
 		else
 			for (int k = 0; k < nt; k++)
 				out[k] = dot_q8_0_avx2(w, x[k], n);

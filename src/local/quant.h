@@ -25,11 +25,13 @@ void quant_q8_0_row(const float *x, struct q8_block *out, int64_t n);
 float dot_f32(const float *a, const float *b, int64_t n);
 /* Q8_0 weights (unaligned, 34-byte blocks) against Q8_0 activations. */
 float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n);
-/* The same for nt <= 4 activation rows x[0..nt): out[k] = w . x[k]. */
-void dot_q8_0_multi(const uint8_t *w, const struct q8_block *const *x, int nt, int64_t n,
-                    float *out);
+/* The same for nt <= 8 activation rows x[0..nt): out[k] = w . x[k]; xd[k]
+ * holds row k's block scales as floats (fp16_to_fp32 of x[k][b].d). */
+void dot_q8_0_multi(const uint8_t *w, const struct q8_block *const *x,
+                    const float *const *xd, int nt, int64_t n, float *out);
 
-/* 1 when the AVX2 kernels are in use (set WR_LOCAL_NO_SIMD to turn them off). */
+/* 0: portable C; 1: AVX2 kernels; 2: AVX2 and AVX-VNNI (WR_LOCAL_NO_SIMD and
+ * WR_LOCAL_NO_VNNI in the environment turn them off). */
 int quant_simd(void);
 
 #endif
