@@ -61,6 +61,10 @@ $(BUILD)/gen/prices_data.h: data/prices.yaml
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/.*/"&\\n"/' $<; echo ';'; } > $@
 $(BUILD)/obj/src/model/prices.o: $(BUILD)/gen/prices_data.h
 
+# The local engine's loops (norms, attention, activations) want the
+# vectorizer's full effort, which -O2 does not give them.
+$(BUILD)/obj/src/local/%.o: CFLAGS += -O3
+
 $(BUILD)/libwarrant.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^

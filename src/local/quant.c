@@ -351,7 +351,96 @@ AVX2 static void f16_row_avx2(const uint8_t *p, float *out, int64_t n)
 	}
 }
 
-static int use_avx2 = -1, use_vnni;
+
+/* --- AVX-512 VNNI over split rows (int8 values, float scales) --- */
+
+#if defined(HAVE_X86) && defined(__GNUC__) && (__GNUC__ >= 11 || defined(__clang__))
+#define HAVE_AVX512 1
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+/* 64 weights (two blocks) against 64 activations, in 16 float lanes: lanes
+ * 0-7 hold block 2j's partial sums, 8-15 block 2j+1's. */
+#define S_TERM(k) do { \
+		__m512i x = _mm512_loadu_si512((const void *)(xq[k] + 64 * j)); \
+		__m512i sx = _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x); \
+		__m512i dp = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sx); \
+		a##k = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dp), \
+		                       _mm512_mul_ps(dw, _mm512_loadu_ps(xd16[k] + 16 * j)), a##k); \
+	} while (0)
+#define S_HEAD \
+	const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0); \
+	for (int64_t j = 0; j < n / 64; j++) { \
+		__m512i w = _mm512_loadu_si512((const void *)(wq + 64 * j)); \
+		__mmask64 neg = _mm512_movepi8_mask(w); \
+		__m512i aw = _mm512_abs_epi8(w); \
+		__m128 d2 = _mm_castpd_ps(_mm_load_sd((const double *)(wd + 2 * j))); \
+		__m512 dw = _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(d2));
+
+AVX512 static void dot_q8s_x1_avx512(const int8_t *wq, const float *wd, const int8_t *const *xq,
+                                     const float *const *xd16, int64_t n, float *out)
+{
+	__m512 a0 = _mm512_setzero_ps();
+	S_HEAD
+		_mm_prefetch((const char *)(wq + 64 * j) + 2048, _MM_HINT_T0);
+		_mm_prefetch((const char *)(wd + 2 * j) + 128, _MM_HINT_T0);
+		S_TERM(0);
+	}
+	out[0] = _mm512_reduce_add_ps(a0);
+}
+
+AVX512 static void dot_q8s_x4_avx512(const int8_t *wq, const float *wd, const int8_t *const *xq,
+                                     const float *const *xd16, int64_t n, float *out)
+{
+	__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+	__m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+	S_HEAD
+		S_TERM(0); S_TERM(1); S_TERM(2); S_TERM(3);
+	}
+	out[0] = _mm512_reduce_add_ps(a0);
+	out[1] = _mm512_reduce_add_ps(a1);
+	out[2] = _mm512_reduce_add_ps(a2);
+	out[3] = _mm512_reduce_add_ps(a3);
+}
+
+/* 8 tokens whose activations are interleaved by 64-value chunk: chunk j of
+ * token k at xg + (8 * j + k) * 64, its 16 scales at xgd16 + (8 * j + k) * 16,
+ * so every address is one pointer plus a constant. */
+#define G_TERM(k) do { \
+		__m512i x = _mm512_loadu_si512((const void *)(xg + (8 * j + k) * 64)); \
+		__m512i sx = _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x); \
+		__m512i dp = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sx); \
+		a##k = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dp), \
+		                       _mm512_mul_ps(dw, _mm512_loadu_ps(xgd16 + (8 * j + k) * 16)), a##k); \
+	} while (0)
+
+AVX512 static void dot_q8s_g8_avx512(const int8_t *wq, const float *wd, const int8_t *xg,
+                                     const float *xgd16, int64_t n, float *out)
+{
+	__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+	__m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+	__m512 a4 = _mm512_setzero_ps(), a5 = _mm512_setzero_ps();
+	__m512 a6 = _mm512_setzero_ps(), a7 = _mm512_setzero_ps();
+	S_HEAD
+		_mm_prefetch((const char *)(wq + 64 * j) + 1024, _MM_HINT_T0);
+		_mm_prefetch((const char *)(wd + 2 * j) + 64, _MM_HINT_T0);
+		G_TERM(0); G_TERM(1); G_TERM(2); G_TERM(3);
+		G_TERM(4); G_TERM(5); G_TERM(6); G_TERM(7);
+	}
+	out[0] = _mm512_reduce_add_ps(a0);
+	out[1] = _mm512_reduce_add_ps(a1);
+	out[2] = _mm512_reduce_add_ps(a2);
+	out[3] = _mm512_reduce_add_ps(a3);
+	out[4] = _mm512_reduce_add_ps(a4);
+	out[5] = _mm512_reduce_add_ps(a5);
+	out[6] = _mm512_reduce_add_ps(a6);
+	out[7] = _mm512_reduce_add_ps(a7);
+}
+#undef G_TERM
+#undef S_TERM
+#undef S_HEAD
+#endif
+
+static int use_avx2 = -1, use_vnni, use_avx512;   /* set once by have_avx2() */
 
 static int have_avx2(void)
 {
@@ -364,6 +453,10 @@ static int have_avx2(void)
 			u = 0;
 #ifdef HAVE_VNNI
 		use_vnni = u && __builtin_cpu_supports("avxvnni") && !getenv("WR_LOCAL_NO_VNNI");
+#endif
+#ifdef HAVE_AVX512
+		use_avx512 = u && __builtin_cpu_supports("avx512bw") &&
+		             __builtin_cpu_supports("avx512vnni") && !getenv("WR_LOCAL_NO_AVX512");
 #endif
 		__atomic_store_n(&use_avx2, u, __ATOMIC_RELAXED);
 	}
@@ -391,7 +484,77 @@ float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n)
 	return dot_q8_0_c(w, x, n);
 }
 
-int quant_simd(void) { return have_avx2() ? 1 + use_vnni : 0; }
+int quant_simd(void)
+{
+#ifdef HAVE_X86
+	return have_avx2() ? 1 + use_vnni + 2 * use_avx512 : 0;
+#else
+	return 0;
+#endif
+}
+
+int quant_split_ok(int64_t n)
+{
+#ifdef HAVE_AVX512
+	return have_avx2() && use_avx512 && n % 64 == 0;
+#else
+	(void)n;
+	return 0;
+#endif
+}
+
+void quant_q8_split(const float *x, int8_t *qs, float *d, float *d16, int64_t n)
+{
+	struct q8_block blk[2];
+	for (int64_t b = 0; b < n / QK8_0; b++) {
+		quant_q8_0_row(x + b * QK8_0, blk, QK8_0);
+		memcpy(qs + b * QK8_0, blk[0].qs, QK8_0);
+		d[b] = fp16_to_fp32(blk[0].d);
+	}
+	if (d16 && n % 64 == 0)
+		for (int64_t j = 0; j < n / 64; j++)
+			for (int i = 0; i < 16; i++)
+				d16[j * 16 + i] = d[2 * j + i / 8];
+}
+
+void dot_q8s_g8(const int8_t *wq, const float *wd, const int8_t *xg, const float *xgd16,
+                int64_t n, float *out)
+{
+#ifdef HAVE_AVX512
+	dot_q8s_g8_avx512(wq, wd, xg, xgd16, n, out);
+#else
+	(void)wq; (void)wd; (void)xg; (void)xgd16; (void)n;
+	memset(out, 0, 8 * sizeof *out);
+#endif
+}
+
+void quant_q8_group8(const int8_t *const *xs, const float *const *xd16, int8_t *xg,
+                     float *xgd16, int64_t n)
+{
+	for (int64_t j = 0; j < n / 64; j++)
+		for (int k = 0; k < 8; k++) {
+			memcpy(xg + (8 * j + k) * 64, xs[k] + 64 * j, 64);
+			memcpy(xgd16 + (8 * j + k) * 16, xd16[k] + 16 * j, 16 * sizeof(float));
+		}
+}
+
+void dot_q8s(const int8_t *wq, const float *wd, const int8_t *const *xq,
+             const float *const *xd16, int nt, int64_t n, float *out)
+{
+#ifdef HAVE_AVX512
+	if (nt >= 4) {
+		dot_q8s_x4_avx512(wq, wd, xq, xd16, n, out);
+		for (int k = 4; k < nt; k++)
+			dot_q8s_x1_avx512(wq, wd, xq + k, xd16 + k, n, out + k);
+	} else
+		for (int k = 0; k < nt; k++)
+			dot_q8s_x1_avx512(wq, wd, xq + k, xd16 + k, n, out + k);
+#else
+	(void)wq; (void)wd; (void)xq; (void)xd16; (void)n;
+	for (int k = 0; k < nt; k++)
+		out[k] = 0;
+#endif
+}
 
 void dot_q8_0_multi(const uint8_t *w, const struct q8_block *const *x,
                     const float *const *xd, int nt, int64_t n, float *out)

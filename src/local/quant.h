@@ -34,4 +34,23 @@ void dot_q8_0_multi(const uint8_t *w, const struct q8_block *const *x,
  * WR_LOCAL_NO_VNNI in the environment turn them off). */
 int quant_simd(void);
 
+
+/* Split Q8_0 rows, for the AVX-512 kernels: a row's n int8 values in qs and
+ * its n/32 block scales as floats in d (d16: the same, each repeated 8 times
+ * in pairs per 64 values, as the kernel reads them). quant_split_ok(n): the
+ * CPU has AVX-512 VNNI and BW (WR_LOCAL_NO_AVX512 turns them off) and n is a
+ * multiple of 64, so dot_q8s may be used for rows of n. */
+int quant_split_ok(int64_t n);
+void quant_q8_split(const float *x, int8_t *qs, float *d, float *d16, int64_t n);
+/* 8 tokens' split activations interleaved by 64-value chunk (xg: n * 8
+ * bytes, xgd16: n / 4 * 8 floats), for dot_q8s_g8. */
+void quant_q8_group8(const int8_t *const *xs, const float *const *xd16, int8_t *xg,
+                     float *xgd16, int64_t n);
+/* out[0..8) = w . x[k] for the 8 tokens of a group. */
+void dot_q8s_g8(const int8_t *wq, const float *wd, const int8_t *xg, const float *xgd16,
+                int64_t n, float *out);
+/* out[k] = w . x[k] for nt <= 8 tokens, over split rows. */
+void dot_q8s(const int8_t *wq, const float *wd, const int8_t *const *xq,
+             const float *const *xd16, int nt, int64_t n, float *out);
+
 #endif
