@@ -456,6 +456,23 @@ static void mm_part(void *ctx, int ith, int nth)
 			}
 			continue;
 		}
+		if (a->w->type == GGML_F16) {
+			int t = 0;
+			for (; t < a->T;) {
+				const float *xs[4];
+				float o[4];
+				int nt = a->T - t >= 4 ? 4 : 1;
+				for (int k = 0; k < nt; k++)
+					xs[k] = a->x + (size_t)(t + k) * a->n_in;
+				if (dot_f16_multi(wr, xs, nt, a->n_in, o) < 0)
+					break;
+				for (int k = 0; k < nt; k++)
+					a->y[(size_t)(t + k) * a->n_out + r] = o[k];
+				t += nt;
+			}
+			if (t == a->T)
+				continue;
+		}
 		const float *wf = (const float *)wr;
 		if (a->w->type != GGML_F32) {
 			quant_row_to_f32(a->w->type, wr, row, a->n_in);
@@ -464,8 +481,17 @@ static void mm_part(void *ctx, int ith, int nth)
 			memcpy(row, wr, (size_t)a->n_in * sizeof(float));
 			wf = row;
 		}
-		for (int t = 0; t < a->T; t++)
-			a->y[(size_t)t * a->n_out + r] = dot_f32(wf, a->x + (size_t)t * a->n_in, a->n_in);
+		for (int t = 0; t < a->T;) {
+			const float *xs[4];
+			float o[4];
+			int nt = a->T - t >= 4 ? 4 : 1;
+			for (int k = 0; k < nt; k++)
+				xs[k] = a->x + (size_t)(t + k) * a->n_in;
+			dot_f32_multi(wf, xs, nt, a->n_in, o);
+			for (int k = 0; k < nt; k++)
+				a->y[(size_t)(t + k) * a->n_out + r] = o[k];
+			t += nt;
+		}
 	}
 }
 

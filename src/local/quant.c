@@ -199,6 +199,73 @@ AVX2 static float dot_f32_avx2(const float *a, const float *b, int64_t n)
 	return s;
 }
 
+/* One row against 4 tokens: each 8 weights loaded once for all four. */
+AVX2 static void dot_f32_x4_avx2(const float *w, const float *const *x, int64_t n, float *out)
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+	__m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+	const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = _mm256_loadu_ps(w + i);
+		a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x0 + i), a0);
+		a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x1 + i), a1);
+		a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x2 + i), a2);
+		a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x3 + i), a3);
+	}
+	out[0] = hsum256(a0);
+	out[1] = hsum256(a1);
+	out[2] = hsum256(a2);
+	out[3] = hsum256(a3);
+	for (; i < n; i++)
+		for (int k = 0; k < 4; k++)
+			out[k] += w[i] * x[k][i];
+}
+
+/* F16 weights (converted as they are read) against nt <= 4 tokens. */
+AVX2 static void dot_f16_avx2(const uint8_t *w, const float *const *x, int nt, int64_t n,
+                              float *out)
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+	__m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+	int64_t i = 0;
+	if (nt == 4) {
+		const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+		for (; i + 8 <= n; i += 8) {
+			__m256 v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + 2 * i)));
+			a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x0 + i), a0);
+			a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x1 + i), a1);
+			a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x2 + i), a2);
+			a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x3 + i), a3);
+		}
+	} else {   /* nt == 1: two accumulators, and the weights fetched ahead */
+		const float *x0 = x[0];
+		for (; i + 16 <= n; i += 16) {
+			_mm_prefetch((const char *)(w + 2 * i) + 2048, _MM_HINT_T0);
+			__m256 v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + 2 * i)));
+			__m256 u = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + 2 * i + 16)));
+			a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(x0 + i), a0);
+			a1 = _mm256_fmadd_ps(u, _mm256_loadu_ps(x0 + i + 8), a1);
+		}
+		for (; i + 8 <= n; i += 8)
+			a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + 2 * i))),
+			                     _mm256_loadu_ps(x0 + i), a0);
+		a0 = _mm256_add_ps(a0, a1);
+	}
+	out[0] = hsum256(a0);
+	if (nt == 4) {
+		out[1] = hsum256(a1);
+		out[2] = hsum256(a2);
+		out[3] = hsum256(a3);
+	}
+	for (; i < n; i++) {
+		uint16_t h;
+		memcpy(&h, w + 2 * i, 2);
+		for (int k = 0; k < nt; k++)
+			out[k] += _cvtsh_ss(h) * x[k][i];
+	}
+}
+
 /* 32 int8 products summed into 8 int32, as float (ggml's sign trick:
  * maddubs needs one unsigned operand). */
 AVX2 static inline __m256 q8_block_dot(const void *w, const void *x)
@@ -473,6 +540,30 @@ float dot_f32(const float *a, const float *b, int64_t n)
 		return dot_f32_avx2(a, b, n);
 #endif
 	return dot_f32_c(a, b, n);
+}
+
+void dot_f32_multi(const float *w, const float *const *x, int nt, int64_t n, float *out)
+{
+#ifdef HAVE_X86
+	if (nt == 4 && have_avx2()) {
+		dot_f32_x4_avx2(w, x, n, out);
+		return;
+	}
+#endif
+	for (int k = 0; k < nt; k++)
+		out[k] = dot_f32(w, x[k], n);
+}
+
+int dot_f16_multi(const uint8_t *w, const float *const *x, int nt, int64_t n, float *out)
+{
+#ifdef HAVE_X86
+	if ((nt == 1 || nt == 4) && have_avx2()) {
+		dot_f16_avx2(w, x, nt, n, out);
+		return 0;
+	}
+#endif
+	(void)w; (void)x; (void)nt; (void)n; (void)out;
+	return -1;
 }
 
 float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n)

@@ -23,6 +23,12 @@ void quant_row_to_f32(int type, const void *row, float *out, int64_t n);
 void quant_q8_0_row(const float *x, struct q8_block *out, int64_t n);
 
 float dot_f32(const float *a, const float *b, int64_t n);
+/* F16 weights w (n halves) against nt rows x[k]: out[k] = w . x[k]. Returns
+ * 0, or -1 when no kernel fits (no AVX2, or nt not 1 or 4): then convert the
+ * row with quant_row_to_f32 and use dot_f32_multi. */
+int dot_f16_multi(const uint8_t *w, const float *const *x, int nt, int64_t n, float *out);
+/* out[k] = w . x[k] for nt <= 4 rows x[k] of n floats. */
+void dot_f32_multi(const float *w, const float *const *x, int nt, int64_t n, float *out);
 /* Q8_0 weights (unaligned, 34-byte blocks) against Q8_0 activations. */
 float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n);
 /* The same for nt <= 8 activation rows x[0..nt): out[k] = w . x[k]; xd[k]
