@@ -14,7 +14,9 @@
 #      32k and 128k synthetic vocabularies (target <= 50 us)
 #  11. the job queue on PostgreSQL: claim latency p50/p99, jobs/s with 1, 2,
 #      4 and 8 workers
-# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|jobs runs one of them.
+#  12. the local engine: tokens/s on the demo model and a 135M random model,
+#      against llama.cpp when it is at hand (bench/local/run.sh)
+# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|jobs|local runs one of them.
 # BENCH=promptfoo (not in the default set: it installs promptfoo from npm
 # the first time) runs warrant eval against promptfoo eval, 1000 cases.
 set -eu
@@ -63,6 +65,10 @@ fi
 if [ "$only" = all ] || [ "$only" = spans ]; then
 	echo "== trace spans: a 10 000-step run (25 001 spans), SQLite on disk =="
 	"$root/bench/web/spans.sh" "$build"
+fi
+if [ "$only" = all ] || [ "$only" = local ]; then
+	echo "== local engine: tokens/s, 2 threads (bench/local/run.sh) =="
+	"$root/bench/local/run.sh" "$build"
 fi
 if [ "$only" = all ] || [ "$only" = jobs ]; then
 	echo "== job queue: claim latency and jobs/s with 1, 2, 4, 8 workers =="
