@@ -13,6 +13,14 @@
  *         seed: 7                  # fixed sampler seed (default: from the run)
  *         stop: ["\n\n"]           # up to 4 stop texts
  *         prompt_format: "{system}\n\n{prompt}\n"   # how the model sees a call
+ *         grammar: out.gbnf        # hold every output to this GBNF grammar
+ *         constrain: false         # don't hold output to the step's output_schema
+ *
+ * Constrained decoding (local_grammar.h): a call with an output schema is
+ * generated under the grammar of that schema, so only text it allows can come
+ * out (a max_tokens cut still leaves it incomplete, and finish "length"); a
+ * model with `grammar:` holds every call to that grammar instead. Stop texts
+ * do not apply to constrained output. The response's detail says so.
  *
  * The sampler's seed is the model's seed when set, else a hash of the run's
  * seed, the call index and the attempt: a retry samples afresh, a resumed or
@@ -28,6 +36,7 @@
 #include "core/err.h"
 #include "core/os.h"
 #include "local/local.h"
+#include "model/local_grammar.h"
 #include "model/provider.h"
 
 #define LOCAL_MAX_PROMPT_BYTES ((size_t)16 << 20)
@@ -39,7 +48,11 @@ struct local {
 	char *stop[LOCAL_STOPS_MAX];
 	double temperature, top_p;
 	int top_k, max_tokens, has_seed;
+	int constrain;          /* 1 (default): hold output to the step's schema */
 	uint64_t seed;
+	struct lgram *lg;       /* the grammar vocabulary and cache, made on first use */
+	struct lgram_entry *user;  /* the `grammar:` file's, or NULL */
+	char grammar_name[64];  /* its file name, for the detail */
 };
 
 static void local_close(void *state)
@@ -47,6 +60,7 @@ static void local_close(void *state)
 	struct local *l = state;
 	if (!l)
 		return;
+	lgram_free(l->lg);
 	local_model_free(l->m);
 	free(l->format);
 	for (int i = 0; i < LOCAL_STOPS_MAX; i++)
@@ -61,6 +75,33 @@ static int opt_int(json_t *o, const char *key, int def, int min, int max)
 		return def;
 	double d = json_number_value(v);
 	return d < min ? min : d > max ? max : (int)d;
+}
+
+/* Reads and parses the `grammar:` file (relative to the workflow). */
+static int open_grammar(struct local *l, const struct spec_model *sm, const char *flow_dir,
+                        const char *file, struct wr_err *err)
+{
+	char path[4096];
+	struct buf b;
+	int rc;
+	if (!file || !*file)
+		return 0;
+	if (os_join(flow_dir && *flow_dir ? flow_dir : ".", file, path, sizeof path) < 0)
+		return err_set(err, WR_EPROVIDER, "model '%s': grammar path too long", sm->name);
+	buf_init(&b, (size_t)1 << 20);
+	if ((rc = os_read_file(path, (size_t)1 << 20, &b, err)) == 0 &&
+	    (rc = lgram_new(l->m, &l->lg, err)) == 0)
+		rc = lgram_gbnf(l->lg, b.data, b.len, file, &l->user, err);
+	buf_release(&b);
+	if (rc < 0) {
+		err_wrap(err, "model '%s'", sm->name);
+		if (rc != WR_ENOMEM && err)
+			err->code = WR_EPROVIDER;
+		return rc == WR_ENOMEM ? rc : WR_EPROVIDER;
+	}
+	const char *base = strrchr(file, '/');
+	snprintf(l->grammar_name, sizeof l->grammar_name, "%s", base ? base + 1 : file);
+	return 0;
 }
 
 static int local_open(const struct spec_model *sm, const char *flow_dir, void **state,
@@ -111,6 +152,11 @@ static int local_open(const struct spec_model *sm, const char *flow_dir, void **
 			goto out;
 	v = json_object_get(o, "prompt_format");
 	if (json_is_string(v) && !(l->format = strdup(json_string_value(v))))
+		goto out;
+	v = json_object_get(o, "constrain");
+	l->constrain = !json_is_false(v);
+	if ((rc = open_grammar(l, sm, flow_dir, json_string_value(json_object_get(o, "grammar")),
+	                       err)) < 0)
 		goto out;
 	*state = l;
 	l = NULL;
@@ -191,6 +237,32 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+/* The grammar this call is held to: the model's `grammar:`, else the
+ * step's output schema (unless `constrain: false`), else none. A schema the
+ * grammar cannot express fails the call with the reason. */
+static int pick_grammar(struct local *l, const struct model_request *req,
+                        struct lgram_entry **out, struct model_response *resp)
+{
+	struct wr_err e = { 0 };
+	int rc = 0;
+	*out = NULL;
+	if (l->user) {
+		*out = l->user;
+		return 0;
+	}
+	if (!req->schema_json || !l->constrain)
+		return 0;
+	if (!l->lg)
+		rc = lgram_new(l->m, &l->lg, &e);
+	if (rc == 0)
+		rc = lgram_schema(l->lg, req->schema_json, out, &e);
+	if (rc < 0) {
+		resp->failure = WR_FAIL_PROVIDER_ERROR;
+		snprintf(resp->detail, sizeof resp->detail, "constrained decoding: %.200s", e.msg);
+	}
+	return rc;
+}
+
 static int local_complete(void *state, const struct model_request *req,
                           struct model_response *resp, struct wr_err *err)
 {
@@ -245,7 +317,16 @@ static int local_complete(void *state, const struct model_request *req,
 		         local_n_ctx(l->m));
 		goto done;
 	}
-	rc = local_generate(l->m, t.v, t.n, &p, &resp->text, &res, &e);
+	struct lgram_entry *ge = NULL;
+	if (pick_grammar(l, req, &ge, resp) < 0)
+		goto done;
+	struct lgram_stats st = { 0 };
+	if (ge) {
+		memset(p.stop, 0, sizeof p.stop);   /* the grammar decides where it ends */
+		rc = lgram_generate(l->lg, ge, l->m, t.v, t.n, &p, &resp->text, &res, &st, &e);
+	} else {
+		rc = local_generate(l->m, t.v, t.n, &p, &resp->text, &res, &e);
+	}
 	resp->tokens_in = res.tokens_in ? res.tokens_in : t.n;
 	resp->tokens_out = res.tokens_out;
 	if (rc < 0) {
@@ -259,6 +340,12 @@ static int local_complete(void *state, const struct model_request *req,
 		resp->failure = WR_FAIL_PROVIDER_ERROR;
 		snprintf(resp->detail, sizeof resp->detail, "generation %s",
 		         !strcmp(res.finish, "masked") ? "found no allowed token" : "hook failed");
+	} else if (ge) {
+		snprintf(resp->detail, sizeof resp->detail, "constrained by %s%s (%s; mask %.1f us/token)",
+		         ge == l->user ? "grammar " : "the output schema",
+		         ge == l->user ? l->grammar_name : "",
+		         st.complete ? "complete" : "incomplete",
+		         st.masks ? (double)st.mask_ns / 1e3 / (double)st.masks : 0.0);
 	}
 done:
 	resp->seconds = (double)(os_mono_ns() - t0) / 1e9;

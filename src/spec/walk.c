@@ -312,7 +312,7 @@ static const char *const model_keys[] = {
 	"price", "base_url", "api_key_env", "timeout", "connect_timeout", "max_attempts",
 	"backoff_ms", "backoff_max_ms", "max_concurrency", "rpm", "tpm",
 	"max_response_bytes", "cache", "command", "max_output_bytes", "options", "path", "threads",
-	"context", "top_k", "prompt_format", NULL
+	"context", "top_k", "prompt_format", "grammar", "constrain", NULL
 };
 static const char *const price_keys[] = { "input", "output", NULL };
 
@@ -509,7 +509,7 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 	long long v;
 	double d;
 	const char *s;
-	int has_provider = 0, has_file = 0, has_command = 0, has_path = 0;
+	int b, has_provider = 0, has_file = 0, has_command = 0, has_path = 0;
 
 	m->name = top->key;
 	m->pos = top->kpos;
@@ -566,6 +566,10 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 			ld_get_int(ld, &kv, 0, "a non-negative integer", &v);
 		} else if (!strcmp(kv.key, "prompt_format")) {
 			ld_get_str(ld, &kv, 1, &s);
+		} else if (!strcmp(kv.key, "grammar")) {   /* local: a GBNF file */
+			ld_get_str(ld, &kv, 1, &s);
+		} else if (!strcmp(kv.key, "constrain")) { /* local: hold output to its schema */
+			ld_get_bool(ld, &kv, &b);
 		} else if (walk_transport(ld, &kv)) {
 			has_command |= !strcmp(kv.key, "command");
 		} else {
