@@ -120,7 +120,7 @@ check:
 bench: all
 	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger \
 	  $(BUILD)/bench_sources $(BUILD)/bench_sandbox $(BUILD)/bench_spans \
-	  $(BUILD)/bench_tools $(BUILD)/bench_grammar \
+	  $(BUILD)/bench_tools $(BUILD)/bench_grammar $(BUILD)/bench_constrain \
 	  $(BUILD)/bench_jobs \
 	  $(BUILD)/bench_local
 	@bench/run.sh $(BUILD)

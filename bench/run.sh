@@ -11,7 +11,9 @@
 #   8. spans: wr_trace_each over a 10 000-step run, and its run page
 #   9. one tool call: the envelope decision, read_file, a sandboxed command
 #  10. grammar-constrained decoding: the token mask per token, invoice schema,
-#      32k and 128k synthetic vocabularies (target <= 50 us)
+#      32k and 128k synthetic vocabularies (target <= 50 us); then the mask
+#      inside real generation through the local provider's glue, on the
+#      fixture and (when present) the demo and random 135M models
 #  11. the job queue on PostgreSQL: claim latency p50/p99, jobs/s with 1, 2,
 #      4 and 8 workers
 #  12. the local engine: tokens/s on the demo model and a 135M random model,
@@ -77,6 +79,11 @@ fi
 if [ "$only" = all ] || [ "$only" = grammar ]; then
 	echo "== grammar mask per token: invoice schema, 32k and 128k synthetic vocabularies =="
 	"$build/bench_grammar" "$root/bench/schema/schemas/invoice.json" 32000 128000 -w 20 -t 400
+	echo "== grammar mask inside real generation (bench_constrain, 2 threads) =="
+	"$build/bench_constrain" "$root/tests/local/tiny.gguf" "$root/bench/local/constrain.json" 50 300
+	for f in "$root/models/demo.gguf" "$build/bench/random-135m-q8_0.gguf"; do
+		if [ -f "$f" ]; then "$build/bench_constrain" "$f" "$root/bench/schema/schemas/invoice.json" 4 48; fi
+	done
 fi
 if [ "$only" = promptfoo ]; then
 	echo "== eval: 1000 cases against the mock server, warrant eval vs promptfoo eval =="
