@@ -5,7 +5,8 @@
            bos_id=1, eos_id=2)
 
 The file has llama.cpp's standard keys and tensor names for
-general.architecture = llama, so both src/local/ and llama.cpp load it.
+general.architecture = llama (or qwen2, when cfg["arch"] says so: q/k/v
+biases, NEOX RoPE), so both src/local/ and llama.cpp load it.
 
 tokens: the vocabulary, id order. Each entry is either
   - bytes: the token's raw bytes (b" the", b"\\xe2\\x82"); written in GPT-2's
@@ -125,6 +126,8 @@ def _names(cfg):
     for i in range(cfg["n_layers"]):
         for src, dst in parts:
             yield "layers.%d.%s.weight" % (i, src), "blk.%d.%s.weight" % (i, dst)
+            if cfg.get("arch", "llama") == "qwen2" and src in ("wq", "wk", "wv"):
+                yield "layers.%d.%s.bias" % (i, src), "blk.%d.%s.bias" % (i, dst)
     yield "norm.weight", "output_norm.weight"
     if not cfg["tied"]:
         yield "output.weight", "output.weight"
@@ -146,20 +149,21 @@ def export(path, cfg, state_dict, tokens, merges, ttype="f32", bos_id=None,
     if len(tokens) != cfg["vocab"]:
         raise ValueError("%d tokens for a vocab of %d" % (len(tokens), cfg["vocab"]))
     w = _Writer()
-    w.add("general.architecture", T_STR, "llama")
+    arch = cfg.get("arch", "llama")
+    w.add("general.architecture", T_STR, arch)
     w.add("general.name", T_STR, name)
     w.add("general.alignment", T_U32, ALIGN)
     w.add("general.file_type", T_U32, {"f32": 0, "f16": 1, "q8_0": 7}[ttype])
-    w.add("llama.context_length", T_U32, cfg["max_seq"])
-    w.add("llama.embedding_length", T_U32, cfg["dim"])
-    w.add("llama.block_count", T_U32, cfg["n_layers"])
-    w.add("llama.feed_forward_length", T_U32, cfg["ffn_dim"])
-    w.add("llama.attention.head_count", T_U32, cfg["n_heads"])
-    w.add("llama.attention.head_count_kv", T_U32, cfg["n_kv_heads"])
-    w.add("llama.rope.freq_base", T_F32, float(cfg["rope_theta"]))
-    w.add("llama.rope.dimension_count", T_U32, cfg["dim"] // cfg["n_heads"])
-    w.add("llama.attention.layer_norm_rms_epsilon", T_F32, float(cfg["norm_eps"]))
-    w.add("llama.vocab_size", T_U32, cfg["vocab"])
+    w.add(arch + ".context_length", T_U32, cfg["max_seq"])
+    w.add(arch + ".embedding_length", T_U32, cfg["dim"])
+    w.add(arch + ".block_count", T_U32, cfg["n_layers"])
+    w.add(arch + ".feed_forward_length", T_U32, cfg["ffn_dim"])
+    w.add(arch + ".attention.head_count", T_U32, cfg["n_heads"])
+    w.add(arch + ".attention.head_count_kv", T_U32, cfg["n_kv_heads"])
+    w.add(arch + ".rope.freq_base", T_F32, float(cfg["rope_theta"]))
+    w.add(arch + ".rope.dimension_count", T_U32, cfg["dim"] // cfg["n_heads"])
+    w.add(arch + ".attention.layer_norm_rms_epsilon", T_F32, float(cfg["norm_eps"]))
+    w.add(arch + ".vocab_size", T_U32, cfg["vocab"])
     w.add("tokenizer.ggml.model", T_STR, "gpt2")
     w.add("tokenizer.ggml.pre", T_STR, pre)
     strs, types = [], []

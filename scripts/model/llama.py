@@ -21,6 +21,9 @@ Conventions, the same as llama.cpp's LLM_ARCH_LLAMA:
   - grouped-query attention: query head h reads kv head h // (n_heads/n_kv_heads).
   - SwiGLU feed-forward: w_down(silu(w_gate x) * w_up x).
   - tied: the output projection is the token embedding (no 'output.weight').
+  - cfg["arch"] = "qwen2" (optional; default "llama") is llama.cpp's
+    LLM_ARCH_QWEN2: the same with biases on q, k and v, and RoPE in the NEOX
+    layout, which rotates (x[i], x[i + head_dim/2]) instead of adjacent pairs.
 
 state_dict names (what the exporter maps to GGUF tensor names):
   tok_embd.weight, layers.N.{attn_norm,wq,wk,wv,wo,ffn_norm,w_gate,w_up,w_down}.weight,
@@ -56,16 +59,23 @@ def rope_tables(head_dim, max_seq, theta):
     return torch.cos(ang).float(), torch.sin(ang).float()
 
 
-def apply_rope(x, cos, sin):
-    """x: [T, H, D]; rotates the pairs (x[..., 2i], x[..., 2i+1])."""
-    T = x.shape[0]
-    x0 = x[..., 0::2]
-    x1 = x[..., 1::2]
+def apply_rope(x, cos, sin, neox=False):
+    """x: [T, H, D]; rotates the pairs (x[..., 2i], x[..., 2i+1]), or with
+    neox (x[..., i], x[..., i + D/2])."""
+    T, half = x.shape[0], x.shape[-1] // 2
+    if neox:
+        x0, x1 = x[..., :half], x[..., half:]
+    else:
+        x0, x1 = x[..., 0::2], x[..., 1::2]
     c = cos[:T, None, :]
     s = sin[:T, None, :]
     out = torch.empty_like(x)
-    out[..., 0::2] = x0 * c - x1 * s
-    out[..., 1::2] = x0 * s + x1 * c
+    if neox:
+        out[..., :half] = x0 * c - x1 * s
+        out[..., half:] = x0 * s + x1 * c
+    else:
+        out[..., 0::2] = x0 * c - x1 * s
+        out[..., 1::2] = x0 * s + x1 * c
     return out
 
 
@@ -75,10 +85,12 @@ class Block(nn.Module):
         dim, nh, nkv = cfg["dim"], cfg["n_heads"], cfg["n_kv_heads"]
         hd = dim // nh
         self.nh, self.nkv, self.hd = nh, nkv, hd
+        qwen2 = cfg.get("arch", "llama") == "qwen2"
+        self.neox = qwen2
         self.attn_norm = RMSNorm(dim, cfg["norm_eps"])
-        self.wq = nn.Linear(dim, nh * hd, bias=False)
-        self.wk = nn.Linear(dim, nkv * hd, bias=False)
-        self.wv = nn.Linear(dim, nkv * hd, bias=False)
+        self.wq = nn.Linear(dim, nh * hd, bias=qwen2)
+        self.wk = nn.Linear(dim, nkv * hd, bias=qwen2)
+        self.wv = nn.Linear(dim, nkv * hd, bias=qwen2)
         self.wo = nn.Linear(nh * hd, dim, bias=False)
         self.ffn_norm = RMSNorm(dim, cfg["norm_eps"])
         self.w_gate = nn.Linear(dim, cfg["ffn_dim"], bias=False)
@@ -88,8 +100,8 @@ class Block(nn.Module):
     def forward(self, x, cos, sin, mask):
         T = x.shape[0]
         h = self.attn_norm(x)
-        q = apply_rope(self.wq(h).view(T, self.nh, self.hd), cos, sin)
-        k = apply_rope(self.wk(h).view(T, self.nkv, self.hd), cos, sin)
+        q = apply_rope(self.wq(h).view(T, self.nh, self.hd), cos, sin, self.neox)
+        k = apply_rope(self.wk(h).view(T, self.nkv, self.hd), cos, sin, self.neox)
         v = self.wv(h).view(T, self.nkv, self.hd)
         rep = self.nh // self.nkv
         k = k.repeat_interleave(rep, dim=1)
@@ -110,6 +122,8 @@ class Llama(nn.Module):
             raise ValueError("cfg lacks %s" % ", ".join(missing))
         if cfg["dim"] % cfg["n_heads"] or cfg["n_heads"] % cfg["n_kv_heads"]:
             raise ValueError("dim must divide by n_heads, n_heads by n_kv_heads")
+        if cfg.get("arch", "llama") not in ("llama", "qwen2"):
+            raise ValueError("arch must be llama or qwen2")
         if (cfg["dim"] // cfg["n_heads"]) % 2:
             raise ValueError("head dimension must be even (RoPE pairs)")
         self.cfg = dict(cfg)

@@ -123,6 +123,14 @@ def main():
     m = Llama(tied)
     perturb_norms(m, g)
     models.append(("rand_tied", tied, m, ["f32", "q8_0"]))
+    qwen = dict(base, arch="qwen2", tied=True)
+    m = Llama(qwen)
+    perturb_norms(m, g)
+    with torch.no_grad():   # biases large enough to matter
+        for layer in m.layers:
+            for lin in (layer.wq, layer.wk, layer.wv):
+                lin.bias.copy_(0.5 * torch.randn(lin.bias.shape, generator=g))
+    models.append(("rand_qwen2", qwen, m, ["f32", "q8_0"]))
     m = Llama(base)
     loss = train_briefly(m, corpus_ids)
     print("trained model: loss %.3f after 60 steps" % loss)
