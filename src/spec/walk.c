@@ -11,6 +11,7 @@
 #include "check/check.h"
 #include "core/err.h"
 #include "core/os.h"
+#include "local/grammar.h"
 #include "model/provider.h"
 #include "spec/spec_int.h"
 
@@ -394,6 +395,26 @@ static void model_options(struct ld *ld, struct fy_node *map, struct spec_model 
 	json_decref(j);
 }
 
+/* A local model's `grammar:` file: read (it is part of the workflow's hash)
+ * and parsed, so a bad grammar is refused before any run. */
+static void walk_grammar(struct ld *ld, const struct ld_kv *kv)
+{
+	struct wr_err e = { 0, "" };
+	struct grammar *g = NULL;
+	const char *s, *bytes;
+	size_t len;
+
+	if (ld_get_str(ld, kv, 1, &s) < 0 || ld_read_named(ld, s, kv->vpos, NULL, &bytes, &len) < 0)
+		return;
+	if (grammar_parse(bytes, len, s, &g, &e) < 0) {
+		if (e.code == WR_ENOMEM)
+			ld->oom = 1;
+		else
+			ld_problem(ld, kv->vpos, "grammar %s", e.msg);
+	}
+	grammar_free(g);
+}
+
 static void walk_price(struct ld *ld, const struct ld_kv *top, struct spec_model *m)
 {
 	struct ld_kv kv;
@@ -567,7 +588,7 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 		} else if (!strcmp(kv.key, "prompt_format")) {
 			ld_get_str(ld, &kv, 1, &s);
 		} else if (!strcmp(kv.key, "grammar")) {   /* local: a GBNF file */
-			ld_get_str(ld, &kv, 1, &s);
+			walk_grammar(ld, &kv);
 		} else if (!strcmp(kv.key, "constrain")) { /* local: hold output to its schema */
 			ld_get_bool(ld, &kv, &b);
 		} else if (walk_transport(ld, &kv)) {

@@ -84,9 +84,11 @@ expect_out 'constrained by grammar yn.gbnf' "the call names the grammar"
 
 printf 'root ::= "a" [b-\n' > bad.gbnf
 sed 's/yn.gbnf/bad.gbnf/' g.yaml > bad.yaml
-"$WARRANT" run bad.yaml >last.out 2>&1
-[ $? -ne 0 ] && ok "a bad grammar fails the run" || fail "bad grammar accepted"
-expect_out "bad.gbnf:1:[0-9]+" "the error names the grammar's place"
+expect_exit 2 "a bad grammar file is refused by check" -- "$WARRANT" check bad.yaml
+expect_out "bad.yaml:[0-9]+:[0-9]+: grammar bad.gbnf:1:[0-9]+" "the error names both places"
+sed 's/yn.gbnf/none.gbnf/' g.yaml > none.yaml
+expect_exit 2 "a missing grammar file is refused" -- "$WARRANT" check none.yaml
+expect_out "none.gbnf" "the error names the file"
 sed 's/seed: 4,/seed: 4, constrain: maybe,/' g.yaml > badkey.yaml
 expect_exit 2 "constrain must be a boolean" -- "$WARRANT" check badkey.yaml
 finish
