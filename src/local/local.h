@@ -62,7 +62,8 @@ int local_token_is_control(const struct local_model *m, int id);
  * only max were written), or WR_EINVAL. */
 int local_tokenize(const struct local_model *m, const char *text, size_t len,
                    int *out, int max, int special);
-/* Appends the bytes of tokens[0..n) to out. Returns 0, WR_EINVAL for an id
+/* Appends the bytes of tokens[0..n) to out (for SentencePiece, less the
+ * space its tokenizer puts before a text). Returns 0, WR_EINVAL for an id
  * out of range, or buf's errors. */
 int local_detokenize(const struct local_model *m, const int *tokens, int n,
                      struct buf *out);
