@@ -13,8 +13,8 @@
  * Architecture: llama (RMSNorm, RoPE "normal" layout, grouped-query
  * attention, SwiGLU, tied or untied embeddings) and qwen2 (the same plus
  * q/k/v biases and the NEOX RoPE layout). Tensors: F32, F16, Q8_0. Tokenizer:
- * GGUF's "gpt2" byte-level BPE (tokenizer.ggml.model = gpt2) with the GPT-2,
- * Llama-3 or Qwen2 pre-tokenizer chosen by tokenizer.ggml.pre.
+ * GGUF's "gpt2" byte-level BPE with the GPT-2, SmolLM, Llama-3 or Qwen2
+ * pre-tokenizer chosen by tokenizer.ggml.pre, or "llama" SentencePiece.
  *
  * The file is mapped, not read: weights stay in the page cache. Every offset
  * and size in it is checked, so a truncated or hostile file is an error with a
