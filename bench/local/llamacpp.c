@@ -9,7 +9,12 @@
  *     llamacpp LIBLLAMA.so MODEL THREADS N_PROMPT 0 0 > logits.f32
  *
  * The second form writes the last prompt token's logits (float32) to stdout,
- * for a cross-check of the two engines on one file (bench/local/run.sh). */
+ * for a cross-check of the two engines on one file (bench/local/run.sh).
+ *
+ *     llamacpp LIBLLAMA.so MODEL tok TEXTFILE
+ *
+ * prints the ids llama.cpp's tokenizer gives the file's text (control tokens
+ * recognised, no BOS added), one line, to compare with warrant's. */
 #include <dlfcn.h>
 #include <libgen.h>
 #include <stdint.h>
@@ -40,6 +45,8 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void quiet(int level, const char *text, void *ud) { (void)level; (void)text; (void)ud; }
+
 static void *sym(void *h, const char *name)
 {
 	void *p = dlsym(h, name);
@@ -50,10 +57,41 @@ static void *sym(void *h, const char *name)
 	return p;
 }
 
-static void quiet(int level, const char *text, void *ud) { (void)level; (void)text; (void)ud; }
+
+static int tokenize_file(const char *lib, const char *model_path, const char *text_path)
+{
+	void *h = dlopen(lib, RTLD_NOW | RTLD_GLOBAL);
+	if (!h)
+		return 1;
+	char dir[4096], text[65536];
+	snprintf(dir, sizeof dir, "%s", lib);
+	void (*log_set)(void (*)(int, const char *, void *), void *) = sym(h, "llama_log_set");
+	void (*load_all)(const char *) = sym(h, "ggml_backend_load_all_from_path");
+	struct opaque (*model_params)(void) = sym(h, "llama_model_default_params");
+	void *(*load)(const char *, struct opaque) = sym(h, "llama_model_load_from_file");
+	void *(*get_vocab)(const void *) = sym(h, "llama_model_get_vocab");
+	int32_t (*tokenize)(const void *, const char *, int32_t, int32_t *, int32_t, _Bool, _Bool) =
+		sym(h, "llama_tokenize");
+	log_set(quiet, NULL);
+	load_all(dirname(dir));
+	void *model = load(model_path, model_params());
+	FILE *f = fopen(text_path, "rb");
+	if (!model || !f)
+		return 1;
+	size_t n = fread(text, 1, sizeof text, f);
+	fclose(f);
+	static int32_t ids[65536];
+	int32_t k = tokenize(get_vocab(model), text, (int32_t)n, ids, 65536, 0, 1);
+	for (int32_t i = 0; i < k; i++)
+		printf("%s%d", i ? " " : "", ids[i]);
+	printf("\n");
+	return k < 0;
+}
 
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[3], "tok"))
+		return tokenize_file(argv[1], argv[2], argv[4]);
 	if (argc != 7) {
 		fprintf(stderr, "usage: llamacpp LIBLLAMA.so MODEL THREADS N_PROMPT N_GEN RUNS\n");
 		return 2;

@@ -20,7 +20,7 @@ build=$root/${1:-build}
 runs=${RUNS:-3}
 threads=${THREADS:-2}
 cd "$root"
-make --no-print-directory -s -j2 BUILD="${1:-build}" "$build/bench_local" >/dev/null
+make --no-print-directory -s -j2 BUILD="${1:-build}" "${1:-build}/bench_local" >/dev/null
 py=""
 for p in python3 /usr/bin/python3; do
 	if "$p" -c 'import numpy' 2>/dev/null; then py=$p; break; fi

@@ -18,6 +18,9 @@ merges: ranked, best first; each either a str "A B" with A and B in GPT-2
   unicode form (as in GGUF and HF tokenizer.json), or a pair (bytes, bytes).
 ttype: "f32", "f16" or "q8_0" for the 2-D weights; norms stay F32, and a
   matrix whose rows are not a multiple of 32 wide falls back to F16 under q8_0.
+scores: given, the vocabulary is SentencePiece's instead (tokenizer.ggml.model
+  "llama"): tokens are the pieces as str ("\u2581the", "<0x0A>"), scores one
+  float each, merges unused; unk_id names the unknown token.
 pre: tokenizer.ggml.pre, the pre-tokenizer, by llama.cpp's names: "gpt-2" (the
   default), "smollm", "llama-bpe" or "qwen2"; scripts/model/pretok.py splits
   text exactly as the C engine does for each.
@@ -145,7 +148,8 @@ def _encode(a, ttype):
 
 
 def export(path, cfg, state_dict, tokens, merges, ttype="f32", bos_id=None,
-           eos_id=None, control_ids=(), pre="gpt-2", name="warrant-tiny"):
+           eos_id=None, control_ids=(), pre="gpt-2", name="warrant-tiny", scores=None,
+           unk_id=None):
     if len(tokens) != cfg["vocab"]:
         raise ValueError("%d tokens for a vocab of %d" % (len(tokens), cfg["vocab"]))
     w = _Writer()
@@ -164,6 +168,39 @@ def export(path, cfg, state_dict, tokens, merges, ttype="f32", bos_id=None,
     w.add(arch + ".rope.dimension_count", T_U32, cfg["dim"] // cfg["n_heads"])
     w.add(arch + ".attention.layer_norm_rms_epsilon", T_F32, float(cfg["norm_eps"]))
     w.add(arch + ".vocab_size", T_U32, cfg["vocab"])
+    if scores is not None:   # SentencePiece: pieces as given, scores, byte tokens
+        _spm_tokens(w, tokens, scores, control_ids, unk_id)
+    else:
+        _gpt2_tokens(w, tokens, merges, control_ids, pre)
+    if bos_id is not None:
+        w.add("tokenizer.ggml.bos_token_id", T_U32, bos_id)
+    if eos_id is not None:
+        w.add("tokenizer.ggml.eos_token_id", T_U32, eos_id)
+    w.add("tokenizer.ggml.add_bos_token", T_BOOL, False)
+    _tensors(w, path, cfg, state_dict, ttype)
+
+
+def _spm_tokens(w, tokens, scores, control_ids, unk_id):
+    types = []
+    for i, t in enumerate(tokens):
+        if i in control_ids:
+            types.append(TOKEN_CONTROL)
+        elif i == unk_id:
+            types.append(2)
+        elif len(t) == 6 and t.startswith("<0x") and t.endswith(">"):
+            types.append(6)
+        else:
+            types.append(TOKEN_NORMAL)
+    w.add("tokenizer.ggml.model", T_STR, "llama")
+    w.add("tokenizer.ggml.tokens", T_ARR, (T_STR, list(tokens)))
+    w.add("tokenizer.ggml.scores", T_ARR, (T_F32, [float(x) for x in scores]))
+    w.add("tokenizer.ggml.token_type", T_ARR, (T_I32, types))
+    w.add("tokenizer.ggml.add_space_prefix", T_BOOL, True)
+    if unk_id is not None:
+        w.add("tokenizer.ggml.unknown_token_id", T_U32, unk_id)
+
+
+def _gpt2_tokens(w, tokens, merges, control_ids, pre):
     w.add("tokenizer.ggml.model", T_STR, "gpt2")
     w.add("tokenizer.ggml.pre", T_STR, pre)
     strs, types = [], []
@@ -183,12 +220,9 @@ def export(path, cfg, state_dict, tokens, merges, ttype="f32", bos_id=None,
     w.add("tokenizer.ggml.tokens", T_ARR, (T_STR, strs))
     w.add("tokenizer.ggml.token_type", T_ARR, (T_I32, types))
     w.add("tokenizer.ggml.merges", T_ARR, (T_STR, mstrs))
-    if bos_id is not None:
-        w.add("tokenizer.ggml.bos_token_id", T_U32, bos_id)
-    if eos_id is not None:
-        w.add("tokenizer.ggml.eos_token_id", T_U32, eos_id)
-    w.add("tokenizer.ggml.add_bos_token", T_BOOL, False)
 
+
+def _tensors(w, path, cfg, state_dict, ttype):
     infos, blobs, off = [], [], 0
     for src, dst in _names(cfg):
         a = _np(state_dict[src])

@@ -151,3 +151,69 @@ def train_merges(texts, n_merges, pre="gpt-2"):
             nw[tuple(out)] = nw.get(tuple(out), 0) + c
         words = nw
     return vocab, merges
+
+
+def spm_encode(text, pieces, scores, byte_ids, unk=None, add_space_prefix=True, special=()):
+    """SentencePiece as src/local/tokenizer.c does it. pieces: list[str] as
+    stored in GGUF ("\u2581the"); scores: float32 values; byte_ids: byte ->
+    id of its <0xXX> token; special: control ids, matched as text first.
+    Each text fragment (the start, or after a control token) gets the
+    "\u2581" prefix when add_space_prefix."""
+    import heapq
+    ids = {}
+    for i, p in enumerate(pieces):
+        if i not in special and i not in byte_ids.values() and i != unk and p:
+            ids.setdefault(p.encode("utf-8"), i)
+    out = []
+    specials = sorted(special, key=lambda i: -len(pieces[i].encode("utf-8")))
+    chunks = [text.encode("utf-8")]
+    if specials:
+        alt = b"|".join(re.escape(pieces[i].encode("utf-8")) for i in specials)
+        chunks = re.split(b"(" + alt + b")", chunks[0])
+    for ch in chunks:
+        if not ch:
+            continue
+        sp = [i for i in specials if pieces[i].encode("utf-8") == ch]
+        if sp:
+            out.append(sp[0])
+            continue
+        buf = (("\u2581" if add_space_prefix else "") +
+               ch.decode("utf-8", "surrogateescape").replace(" ", "\u2581"))
+        syms = [c.encode("utf-8", "surrogateescape") for c in buf]
+        alive = [True] * len(syms)
+        nxt = list(range(1, len(syms))) + [-1]
+        prv = list(range(-1, len(syms) - 1))
+        heap = []
+
+        def try_add(l, r):
+            if l < 0 or r < 0:
+                return
+            j = syms[l] + syms[r]
+            if j in ids:
+                heapq.heappush(heap, (-scores[ids[j]], l, r, len(j)))
+
+        for i in range(len(syms) - 1):
+            try_add(i, i + 1)
+        while heap:
+            _, l, r, size = heapq.heappop(heap)
+            if not alive[l] or not alive[r] or len(syms[l]) + len(syms[r]) != size:
+                continue
+            syms[l] += syms[r]
+            alive[r] = False
+            nxt[l] = nxt[r]
+            if nxt[r] >= 0:
+                prv[nxt[r]] = l
+            try_add(prv[l], l)
+            try_add(l, nxt[l])
+        i = 0 if syms else -1
+        while i >= 0:
+            if syms[i] in ids:
+                out.append(ids[syms[i]])
+            else:
+                for b in syms[i]:
+                    if b in byte_ids:
+                        out.append(byte_ids[b])
+                    elif unk is not None:
+                        out.append(unk)
+            i = nxt[i]
+    return out

@@ -396,6 +396,8 @@ struct mm {
 	const float *xsd16;
 	const int8_t *xg;        /* and grouped by 8 tokens (the first T / 8 * 8) */
 	const float *xgd16;
+	const float *xsd;        /* x split's scales, one a block */
+	int t_amx;               /* the first t_amx tokens go through AMX tiles */
 	float *y;                /* [T, n_out] */
 	int T;
 	int64_t n_in, n_out;
@@ -407,6 +409,12 @@ static void mm_part(void *ctx, int ith, int nth)
 {
 	struct mm *a = ctx;
 	int64_t r0 = a->n_out * ith / nth, r1 = a->n_out * (ith + 1) / nth;
+	if (a->t_amx) {   /* whole groups of 16 rows each */
+		int64_t g = a->n_out / 16;
+		r0 = g * ith / nth * 16;
+		r1 = g * (ith + 1) / nth * 16;
+		amx_q8_gemm(a->wsq, a->wsd, a->n_in, r0, r1, a->xs, a->xsd, a->t_amx, a->y, a->n_out);
+	}
 	size_t rs = ggml_row_size(a->w->type, a->n_in);
 	float *row = a->row + (size_t)ith * a->row_stride;
 	int64_t nb = a->n_in / QK8_0;
@@ -415,7 +423,7 @@ static void mm_part(void *ctx, int ith, int nth)
 		if (a->wsq) {
 			const int8_t *wq = a->wsq + (size_t)r * a->n_in;
 			const float *wd = a->wsd + (size_t)r * nb;
-			int t = 0;
+			int t = a->t_amx;
 			for (; t + 8 <= a->T; t += 8) {
 				float o[8];
 				dot_q8s_g8(wq, wd, a->xg + (size_t)t * a->n_in,
@@ -501,7 +509,9 @@ static void matmul(struct local_model *m, float *y, const float *x, int T,
 {
 	size_t wi = (size_t)(w - m->g.tensors);
 	struct mm a = { w, x, m->xq, m->xqd, m->split_qs[wi], m->split_d[wi], m->xs, m->xsd16,
-	                m->xg, m->xgd16, y, T, w->ne[0], w->ne[1], m->row, 0 };
+	                m->xg, m->xgd16, m->xsd, 0, y, T, w->ne[0], w->ne[1], m->row, 0 };
+	if (a.wsq && T >= 16 && quant_amx_ok(a.n_in, a.n_out))
+		a.t_amx = T / 16 * 16;
 	size_t d = (size_t)m->dim, q = (size_t)m->n_heads * m->head_dim, f = (size_t)m->ffn_dim;
 	size_t wide = f > q ? f : q;
 	a.row_stride = wide > d ? wide : d;

@@ -13,8 +13,8 @@
  * Architecture: llama (RMSNorm, RoPE "normal" layout, grouped-query
  * attention, SwiGLU, tied or untied embeddings) and qwen2 (the same plus
  * q/k/v biases and the NEOX RoPE layout). Tensors: F32, F16, Q8_0. Tokenizer:
- * GGUF's "gpt2" byte-level BPE (tokenizer.ggml.model = gpt2) with the GPT-2,
- * Llama-3 or Qwen2 pre-tokenizer chosen by tokenizer.ggml.pre.
+ * GGUF's "gpt2" byte-level BPE with the GPT-2, SmolLM, Llama-3 or Qwen2
+ * pre-tokenizer chosen by tokenizer.ggml.pre, or "llama" SentencePiece.
  *
  * The file is mapped, not read: weights stay in the page cache. Every offset
  * and size in it is checked, so a truncated or hostile file is an error with a
@@ -62,7 +62,8 @@ int local_token_is_control(const struct local_model *m, int id);
  * only max were written), or WR_EINVAL. */
 int local_tokenize(const struct local_model *m, const char *text, size_t len,
                    int *out, int max, int special);
-/* Appends the bytes of tokens[0..n) to out. Returns 0, WR_EINVAL for an id
+/* Appends the bytes of tokens[0..n) to out (for SentencePiece, less the
+ * space its tokenizer puts before a text). Returns 0, WR_EINVAL for an id
  * out of range, or buf's errors. */
 int local_detokenize(const struct local_model *m, const int *tokens, int n,
                      struct buf *out);

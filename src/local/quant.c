@@ -507,7 +507,86 @@ AVX512 static void dot_q8s_g8_avx512(const int8_t *wq, const float *wd, const in
 #undef S_HEAD
 #endif
 
-static int use_avx2 = -1, use_vnni, use_avx512;   /* set once by have_avx2() */
+
+/* --- AMX int8 tiles (Sapphire Rapids and later) --- */
+
+#if defined(HAVE_AVX512) && defined(__linux__)
+#define HAVE_AMX 1
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define AMX __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+
+/* The tile palette: tmm0 the 16x16 int32 products, tmm1 16 tokens x 32
+ * int8 activations, tmm2 the 16 outputs' 32 weights in VNNI order. */
+struct amx_cfg {
+	uint8_t palette, start_row, reserved[14];
+	uint16_t colsb[16];
+	uint8_t rows[16];
+};
+
+static int amx_enable(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25)))
+		return 0;
+	/* Linux lends the tile registers only to a process that asks */
+	return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) == 0;
+}
+
+AMX static void amx_q8_gemm_avx(const int8_t *wq, const float *wd, int64_t n_in,
+                                int64_t r0, int64_t r1, const int8_t *xs, const float *xsd,
+                                int T, float *y, int64_t n_out)
+{
+	struct amx_cfg cfg;
+	_Alignas(64) int8_t bt[8 * 64];
+	_Alignas(64) int32_t ct[16 * 16];
+	_Alignas(64) float acc[64 * 16];
+	int64_t nb = n_in / QK8_0;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.palette = 1;
+	cfg.colsb[0] = 64; cfg.rows[0] = 16;
+	cfg.colsb[1] = 32; cfg.rows[1] = 16;
+	cfg.colsb[2] = 64; cfg.rows[2] = 8;
+	_tile_loadconfig(&cfg);
+	const __m512i rowoff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+	                                                            11, 12, 13, 14, 15),
+	                                          _mm512_set1_epi32((int)n_in));
+	const __m512i doff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+	                                                          11, 12, 13, 14, 15),
+	                                        _mm512_set1_epi32((int)nb));
+	for (int64_t g = r0; g < r1; g += 16) {
+		const int8_t *wg = wq + g * n_in;
+		const float *dg = wd + g * nb;
+		memset(acc, 0, (size_t)T * 16 * sizeof(float));
+		for (int64_t b = 0; b < nb; b++) {
+			/* B: row r holds, for each of the 16 outputs, weights 4r..4r+3 */
+			for (int r = 0; r < 8; r++)
+				_mm512_store_si512((void *)(bt + 64 * r),
+				                   _mm512_i32gather_epi32(rowoff, wg + 32 * b + 4 * r, 1));
+			__m512 dwv = _mm512_i32gather_ps(doff, dg + b, 4);
+			_tile_loadd(2, bt, 64);
+			for (int tt = 0; tt < T; tt += 16) {
+				_tile_zero(0);
+				_tile_loadd(1, xs + (int64_t)tt * n_in + 32 * b, n_in);
+				_tile_dpbssd(0, 1, 2);
+				_tile_stored(0, ct, 64);
+				for (int t = 0; t < 16; t++) {
+					__m512 sc = _mm512_mul_ps(dwv, _mm512_set1_ps(xsd[(tt + t) * nb + b]));
+					__m512 v = _mm512_cvtepi32_ps(_mm512_load_si512((const void *)(ct + 16 * t)));
+					__m512 *ap = (__m512 *)(acc + (tt + t) * 16);
+					*ap = _mm512_fmadd_ps(v, sc, *ap);
+				}
+			}
+		}
+		for (int t = 0; t < T; t++)
+			_mm512_storeu_ps(y + (int64_t)t * n_out + g, _mm512_load_ps(acc + t * 16));
+	}
+	_tile_release();
+}
+#endif
+
+static int use_avx2 = -1, use_vnni, use_avx512, use_amx;   /* set once by have_avx2() */
 
 static int have_avx2(void)
 {
@@ -524,6 +603,9 @@ static int have_avx2(void)
 #ifdef HAVE_AVX512
 		use_avx512 = u && __builtin_cpu_supports("avx512bw") &&
 		             __builtin_cpu_supports("avx512vnni") && !getenv("WR_LOCAL_NO_AVX512");
+#endif
+#ifdef HAVE_AMX
+		use_amx = use_avx512 && !getenv("WR_LOCAL_NO_AMX") && amx_enable();
 #endif
 		__atomic_store_n(&use_avx2, u, __ATOMIC_RELAXED);
 	}
@@ -581,6 +663,27 @@ int quant_simd(void)
 	return have_avx2() ? 1 + use_vnni + 2 * use_avx512 : 0;
 #else
 	return 0;
+#endif
+}
+
+int quant_amx_ok(int64_t n_in, int64_t n_out)
+{
+#ifdef HAVE_AMX
+	return quant_split_ok(n_in) && use_amx && n_out % 16 == 0 && n_in < (1 << 24) / 16;
+#else
+	(void)n_in; (void)n_out;
+	return 0;
+#endif
+}
+
+void amx_q8_gemm(const int8_t *wq, const float *wd, int64_t n_in, int64_t r0, int64_t r1,
+                 const int8_t *xs, const float *xsd, int T, float *y, int64_t n_out)
+{
+#ifdef HAVE_AMX
+	amx_q8_gemm_avx(wq, wd, n_in, r0, r1, xs, xsd, T, y, n_out);
+#else
+	(void)wq; (void)wd; (void)n_in; (void)r0; (void)r1; (void)xs; (void)xsd; (void)T;
+	(void)y; (void)n_out;
 #endif
 }
 

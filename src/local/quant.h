@@ -36,8 +36,8 @@ float dot_q8_0(const uint8_t *w, const struct q8_block *x, int64_t n);
 void dot_q8_0_multi(const uint8_t *w, const struct q8_block *const *x,
                     const float *const *xd, int nt, int64_t n, float *out);
 
-/* 0: portable C; 1: AVX2 kernels; 2: AVX2 and AVX-VNNI (WR_LOCAL_NO_SIMD and
- * WR_LOCAL_NO_VNNI in the environment turn them off). */
+/* 0: portable C; 1: AVX2 kernels; 2: AVX2 and AVX-VNNI; +2: AVX-512 VNNI
+ * (WR_LOCAL_NO_SIMD, WR_LOCAL_NO_VNNI, WR_LOCAL_NO_AVX512 turn them off). */
 int quant_simd(void);
 
 
@@ -55,6 +55,14 @@ void quant_q8_group8(const int8_t *const *xs, const float *const *xd16, int8_t *
 /* out[0..8) = w . x[k] for the 8 tokens of a group. */
 void dot_q8s_g8(const int8_t *wq, const float *wd, const int8_t *xg, const float *xgd16,
                 int64_t n, float *out);
+/* quant_amx_ok: AMX int8 tiles are usable (Linux granted them; WR_LOCAL_NO_AMX
+ * turns them off) for a split n_out x n_in matrix (n_out a multiple of 16).
+ * amx_q8_gemm: y[t * n_out + r] for T tokens (a multiple of 16, at most 64)
+ * of split activations xs (rows of n_in, scales xsd: n_in/32 a row) and the
+ * output rows r0..r1 (multiples of 16) of split weights wq/wd. */
+int quant_amx_ok(int64_t n_in, int64_t n_out);
+void amx_q8_gemm(const int8_t *wq, const float *wd, int64_t n_in, int64_t r0, int64_t r1,
+                 const int8_t *xs, const float *xsd, int T, float *y, int64_t n_out);
 /* out[k] = w . x[k] for nt <= 8 tokens, over split rows. */
 void dot_q8s(const int8_t *wq, const float *wd, const int8_t *const *xq,
              const float *const *xd16, int nt, int64_t n, float *out);

@@ -38,6 +38,11 @@ int local_detokenize(const struct local_model *m, const int *tokens, int n,
 		const char *b = local_token_bytes(m, tokens[i], &len);
 		if (!b)
 			return WR_EINVAL;
+		if (i == 0 && m->tok.spm && m->tok.add_space_prefix && len && b[0] == ' ' &&
+		    !m->tok.v[tokens[0]].control) {
+			b++;   /* the space SentencePiece put before the text */
+			len--;
+		}
 		int rc = buf_add(out, b, len);
 		if (rc < 0)
 			return rc;

@@ -246,7 +246,7 @@ static int tab_find(const struct tok *t, const char *s, size_t n)
 		int id = t->tab[i];
 		if (id < 0)
 			return -1;
-		if (t->v[id].len == n && memcmp(t->v[id].bytes, s, n) == 0)
+		if (t->v[id].key_len == n && memcmp(t->v[id].key, s, n) == 0)
 			return id;
 	}
 }
@@ -307,6 +307,31 @@ static size_t gpt2_decode(const char *s, size_t n, char *out)
 			o += k;
 		}
 		i += k;
+	}
+	return o;
+}
+
+/* A SentencePiece piece's bytes: U+2581 is a space; a byte token <0xXX> is
+ * that byte. Never longer than the piece. */
+static size_t spm_decode(const char *s, size_t n, int byte_token, char *out)
+{
+	if (byte_token && n == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && s[5] == '>') {
+		char hex[3] = { s[3], s[4], 0 }, *end;
+		long b = strtol(hex, &end, 16);
+		if (*end == 0) {
+			out[0] = (char)b;
+			return 1;
+		}
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		if (i + 3 <= n && (unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] == 0x96 &&
+		    (unsigned char)s[i + 2] == 0x81) {
+			out[o++] = ' ';
+			i += 3;
+		} else {
+			out[o++] = s[i++];
+		}
 	}
 	return o;
 }
@@ -381,9 +406,13 @@ int tok_load(struct tok *t, const struct gguf *g, struct wr_err *err)
 	t->bos = t->eos = -1;
 	if (gguf_get_str(g, "tokenizer.ggml.model", &model, &mlen) < 0)
 		return err_set(err, WR_EINVAL, "tokenizer.ggml.model missing");
-	if (mlen != 4 || memcmp(model, "gpt2", 4) != 0)
-		return err_set(err, WR_EINVAL, "tokenizer.ggml.model is '%.*s'; only 'gpt2' "
-		               "(byte-level BPE) is read", (int)(mlen > 32 ? 32 : mlen), model);
+	t->spm = mlen == 5 && memcmp(model, "llama", 5) == 0;
+	if (!t->spm && (mlen != 4 || memcmp(model, "gpt2", 4) != 0))
+		return err_set(err, WR_EINVAL, "tokenizer.ggml.model is '%.*s'; 'gpt2' "
+		               "(byte-level BPE) and 'llama' (SentencePiece) are read",
+		               (int)(mlen > 32 ? 32 : mlen), model);
+	t->unk = -1;
+	t->add_space_prefix = 1;
 	t->pre = TOK_PRE_GPT2;
 	if (gguf_get_str(g, "tokenizer.ggml.pre", &pre, &plen) == 0) {
 		if ((plen == 9 && !memcmp(pre, "llama-bpe", 9)) || (plen == 6 && !memcmp(pre, "llama3", 6)) ||
@@ -408,7 +437,14 @@ int tok_load(struct tok *t, const struct gguf *g, struct wr_err *err)
 	t->tab_size = pow2_at_least(n * 2 + 1);
 	t->tab = malloc(t->tab_size * sizeof *t->tab);
 	t->control_ids = malloc(n * sizeof *t->control_ids);
-	if (!t->v || !t->pool || !t->tab || !t->control_ids) {
+	const struct gguf_kv *sc = gguf_find(g, "tokenizer.ggml.scores");
+	if (t->spm && (!sc || sc->type != GGUF_ARR || sc->arr_type != GGUF_F32 || sc->n != n)) {
+		rc = err_set(err, WR_EINVAL, "tokenizer.ggml.scores missing or not one float a token");
+		goto out;
+	}
+	if (t->spm && (t->scores = malloc(n * sizeof *t->scores)))
+		memcpy(t->scores, sc->val, n * sizeof *t->scores);
+	if (!t->v || !t->pool || !t->tab || !t->control_ids || (t->spm && !t->scores)) {
 		rc = err_set(err, WR_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -429,17 +465,28 @@ int tok_load(struct tok *t, const struct gguf *g, struct wr_err *err)
 			e->len = tl[i];
 			if (e->len)
 				t->control_ids[t->n_control++] = (int)i;
+		} else if (t->spm) {
+			e->len = (uint32_t)spm_decode(ts[i], tl[i], ty == 6, e->bytes);
 		} else {
 			e->len = (uint32_t)gpt2_decode(ts[i], tl[i], e->bytes);
 		}
 		off += e->len;
-		if (e->control || ty == 5 || e->len == 0 || tab_find(t, e->bytes, e->len) >= 0)
+		e->key = t->spm ? ts[i] : e->bytes;
+		e->key_len = t->spm ? tl[i] : e->len;
+		if (t->spm && ty == 6 && e->len == 1) {   /* <0xXX>: byte fallback */
+			t->byte_id[(unsigned char)e->bytes[0]] = (int)i;
+			continue;
+		}
+		if (t->spm && ty == 2 && t->unk < 0)
+			t->unk = (int)i;
+		if (e->control || ty == 5 || ty == 2 || e->key_len == 0 ||
+		    tab_find(t, e->key, e->key_len) >= 0)
 			continue;   /* unused, empty or duplicate entries are never produced */
-		size_t mask = t->tab_size - 1, k = hash_bytes(e->bytes, e->len) & mask;
+		size_t mask = t->tab_size - 1, k = hash_bytes(e->key, e->key_len) & mask;
 		while (t->tab[k] >= 0)
 			k = (k + 1) & mask;
 		t->tab[k] = (int)i;
-		if (e->len == 1)
+		if (!t->spm && e->len == 1)
 			t->byte_id[(unsigned char)e->bytes[0]] = (int)i;
 	}
 	qsort_r(t->control_ids, (size_t)t->n_control, sizeof(int), cmp_len_desc, t);
@@ -449,7 +496,11 @@ int tok_load(struct tok *t, const struct gguf *g, struct wr_err *err)
 		t->eos = (int)v;
 	if (gguf_get_int(g, "tokenizer.ggml.add_bos_token", &v) == 0)
 		t->add_bos = v != 0;
-	rc = load_merges(t, g, err);
+	if (gguf_get_int(g, "tokenizer.ggml.add_space_prefix", &v) == 0)
+		t->add_space_prefix = v != 0;
+	if (gguf_get_int(g, "tokenizer.ggml.unknown_token_id", &v) == 0 && v >= 0 && v < t->n)
+		t->unk = (int)v;
+	rc = t->spm ? 0 : load_merges(t, g, err);
 out:
 	free(ts);
 	free(tl);
@@ -464,6 +515,7 @@ void tok_release(struct tok *t)
 	free(t->pool);
 	free(t->tab);
 	free(t->mtab);
+	free(t->scores);
 	free(t->control_ids);
 	memset(t, 0, sizeof *t);
 }
@@ -511,6 +563,144 @@ static void bpe_piece(const struct tok *t, const unsigned char *s, size_t len, i
 		emit(sym[i], out, max, count);
 }
 
+
+/* --- SentencePiece --- */
+
+struct spm_bigram { float score; int left, right; size_t size; };
+
+/* The heap's order: higher score first, then the leftmost pair. */
+static int bigram_before(const struct spm_bigram *a, const struct spm_bigram *b)
+{
+	return a->score > b->score || (a->score == b->score && a->left < b->left);
+}
+
+struct spm_heap { struct spm_bigram *v; size_t n, cap; };
+
+static int heap_push(struct spm_heap *h, struct spm_bigram b)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		struct spm_bigram *v = realloc(h->v, cap * sizeof *v);
+		if (!v)
+			return WR_ENOMEM;
+		h->v = v;
+		h->cap = cap;
+	}
+	size_t i = h->n++;
+	h->v[i] = b;
+	while (i > 0 && bigram_before(&h->v[i], &h->v[(i - 1) / 2])) {
+		struct spm_bigram tmp = h->v[i];
+		h->v[i] = h->v[(i - 1) / 2];
+		h->v[(i - 1) / 2] = tmp;
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static struct spm_bigram heap_pop(struct spm_heap *h)
+{
+	struct spm_bigram top = h->v[0];
+	h->v[0] = h->v[--h->n];
+	for (size_t i = 0;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->n && bigram_before(&h->v[l], &h->v[m]))
+			m = l;
+		if (r < h->n && bigram_before(&h->v[r], &h->v[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct spm_bigram tmp = h->v[i];
+		h->v[i] = h->v[m];
+		h->v[m] = tmp;
+		i = m;
+	}
+	return top;
+}
+
+struct spm_sym { size_t start, len; int prev, next; };
+
+static int spm_try(const struct tok *t, const char *buf, const struct spm_sym *sym, int l, int r,
+                   struct spm_heap *h)
+{
+	if (l < 0 || r < 0)
+		return 0;
+	size_t n = sym[l].len + sym[r].len;
+	int id = tab_find(t, buf + sym[l].start, n);
+	if (id < 0)
+		return 0;
+	return heap_push(h, (struct spm_bigram){ t->scores[id], l, r, n });
+}
+
+/* Encodes one fragment of plain text; first: the text's start (where the
+ * space prefix goes). */
+static int spm_fragment(const struct tok *t, const char *s, size_t len, int first, int *out,
+                        int max, int *count)
+{
+	size_t cap = 3 * len + 3, n = 0;
+	char *buf = malloc(cap);
+	struct spm_sym *sym = malloc((cap + 1) * sizeof *sym);
+	struct spm_heap h = { 0 };
+	int rc = WR_ENOMEM;
+	if (!buf || !sym)
+		goto out;
+	if (first && t->add_space_prefix) {
+		memcpy(buf, "\xe2\x96\x81", 3);
+		n = 3;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ' ') {
+			memcpy(buf + n, "\xe2\x96\x81", 3);
+			n += 3;
+		} else {
+			buf[n++] = s[i];
+		}
+	}
+	int ns = 0;
+	for (size_t i = 0; i < n; ns++) {
+		uint32_t cp;
+		size_t k = utf8_next((const unsigned char *)buf + i, n - i, &cp);
+		sym[ns] = (struct spm_sym){ i, k, ns - 1, -1 };
+		if (ns > 0)
+			sym[ns - 1].next = ns;
+		i += k;
+	}
+	for (int i = 0; i + 1 < ns; i++)
+		if ((rc = spm_try(t, buf, sym, i, i + 1, &h)) < 0)
+			goto out;
+	while (h.n) {
+		struct spm_bigram b = heap_pop(&h);
+		struct spm_sym *l = &sym[b.left], *r = &sym[b.right];
+		if (l->len == 0 || r->len == 0 || l->len + r->len != b.size)
+			continue;   /* one side was merged since */
+		l->len += r->len;
+		r->len = 0;
+		l->next = r->next;
+		if (r->next >= 0)
+			sym[r->next].prev = b.left;
+		if ((rc = spm_try(t, buf, sym, l->prev, b.left, &h)) < 0 ||
+		    (rc = spm_try(t, buf, sym, b.left, l->next, &h)) < 0)
+			goto out;
+	}
+	for (int i = ns ? 0 : -1; i >= 0; i = sym[i].next) {
+		int id = tab_find(t, buf + sym[i].start, sym[i].len);
+		if (id >= 0) {
+			emit(id, out, max, count);
+			continue;
+		}
+		for (size_t k = 0; k < sym[i].len; k++) {   /* byte fallback */
+			int b = t->byte_id[(unsigned char)buf[sym[i].start + k]];
+			if (b >= 0 || t->unk >= 0)
+				emit(b >= 0 ? b : t->unk, out, max, count);
+		}
+	}
+	rc = 0;
+out:
+	free(buf);
+	free(sym);
+	free(h.v);
+	return rc;
+}
+
 /* A control token whose text starts s[0..len), or -1. */
 static int control_at(const struct tok *t, const char *s, size_t len)
 {
@@ -543,6 +733,16 @@ int tok_encode(const struct tok *t, const char *text, size_t len, int *out,
 					end = j;
 					break;
 				}
+		}
+		if (t->spm && i < end) {
+			/* each fragment is the text's start or follows a control token:
+			 * both take the space prefix, as llama.cpp does */
+			int rc = spm_fragment(t, text + i, end - i, 1, out, max, &count);
+			if (rc < 0) {
+				free(sym);
+				return rc;
+			}
+			i = end;
 		}
 		while (i < end) {
 			size_t k = tok_pre_piece(t->pre, s + i, end - i);

@@ -1,10 +1,17 @@
-/* tokenizer.h: GGUF "gpt2" byte-level BPE.
+/* tokenizer.h: GGUF "gpt2" byte-level BPE, and "llama" SentencePiece.
  *
  * The vocabulary comes from tokenizer.ggml.tokens (GPT-2 byte-to-unicode
  * form, decoded here to raw bytes), the ranks from tokenizer.ggml.merges
  * ("A B", best first). Text is split by a pre-tokenizer (see tokenizer.c for
  * the exact rules), then each piece starts as single bytes and the adjacent
- * pair with the best rank is merged until none is in the table. */
+ * pair with the best rank is merged until none is in the table.
+ *
+ * SentencePiece ("llama"): spaces become U+2581 (and one is put before the
+ * text when tokenizer.ggml.add_space_prefix says so, the default); the text
+ * starts as single characters, and the adjacent pair whose joined piece is a
+ * token with the highest score (tokenizer.ggml.scores; the leftmost on ties)
+ * is merged until none is; a character that is no token becomes its bytes'
+ * <0xXX> tokens. */
 #ifndef WR_LOCAL_TOKENIZER_H
 #define WR_LOCAL_TOKENIZER_H
 
@@ -20,6 +27,9 @@ struct tok_entry {
 	char *bytes;          /* raw bytes (owned by tok.pool) */
 	uint32_t len;
 	int control;          /* control token: matched only as special text */
+	const char *key;      /* what the lookup table matches: the bytes, or for
+	                         SentencePiece the piece as stored ("\u2581the") */
+	uint32_t key_len;
 };
 
 struct tok {
@@ -36,6 +46,11 @@ struct tok {
 	int *control_ids;     /* control tokens, longest text first */
 	int n_control;
 	enum tok_pre pre;
+	int spm;               /* tokenizer.ggml.model "llama": SentencePiece pieces
+	                          merged by score, with byte fallback */
+	float *scores;         /* SentencePiece: each token's score */
+	int add_space_prefix;  /* SentencePiece: "\u2581" before the text */
+	int unk;               /* SentencePiece: the unknown token, or -1 */
 	int bos, eos;
 	int add_bos;           /* tokenizer.ggml.add_bos_token */
 };

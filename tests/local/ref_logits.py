@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts", "model"))
 from gguf_export import export, q8_0_dequantize, q8_0_quantize  # noqa: E402
 from llama import Llama  # noqa: E402
-from pretok import bpe_encode, train_merges  # noqa: E402
+from pretok import bpe_encode, spm_encode, train_merges  # noqa: E402
 
 CORPUS = [
     "The invoice total is 1234.50 EUR, due on 2024-03-01.",
@@ -61,6 +61,26 @@ def tokenizer():
     vocab, merges = train_merges(CORPUS, 60)
     vocab.append(SPECIAL)
     return vocab, merges
+
+
+def spm_vocab(vocab):
+    """A SentencePiece vocabulary from the BPE one: <unk>, <s>, </s>, the 256
+    byte tokens, the corpus' characters, then every merged token that is
+    whole UTF-8, scored by rank (float32, as the file holds them)."""
+    pieces = ["<unk>", "<s>", "</s>"] + ["<0x%02X>" % b for b in range(256)]
+    chars = sorted(set("".join(CORPUS).replace(" ", "\u2581")))
+    merged = []
+    for t in vocab[256:]:
+        try:
+            p = t.decode("utf-8").replace(" ", "\u2581")
+        except UnicodeDecodeError:
+            continue
+        if len(p) > 1 and p not in merged and p not in chars and "<|" not in p:
+            merged.append(p)
+    pieces += chars + merged
+    scores = [0.0] * (3 + 256) + [-1e4] * len(chars) + [-float(r) for r in range(len(merged))]
+    scores = [float(np.float32(x)) for x in scores]
+    return pieces, scores
 
 
 def perturb_norms(model, g):
@@ -166,6 +186,22 @@ def main():
         for i, t in enumerate(texts):
             ids = bpe_encode(t, vocab, merges, pre=pre, special=[eos])
             lines.append("tok %s text_%d.txt %d %s" % (fn, i, len(ids), " ".join(map(str, ids))))
+    # SentencePiece: a model whose vocabulary is scored pieces with byte fallback
+    pieces, scores = spm_vocab(vocab)
+    spm_cfg = dict(base, vocab=len(pieces))
+    m = Llama(spm_cfg)
+    perturb_norms(m, g)
+    export(os.path.join(out, "spm_f32.gguf"), spm_cfg, m.state_dict(), pieces, [],
+           bos_id=1, eos_id=2, control_ids=(1, 2), scores=scores, unk_id=0)
+    byte_ids = {b: 3 + b for b in range(256)}
+    for i, t in enumerate(texts):
+        ids = spm_encode(t, pieces, scores, byte_ids, unk=0, special=(1, 2))
+        lines.append("tok spm_f32.gguf text_%d.txt %d %s" % (i, len(ids), " ".join(map(str, ids))))
+    p = spm_encode(CORPUS[0], pieces, scores, byte_ids, unk=0)[:20]
+    with torch.no_grad():
+        lo = m(torch.tensor(p)).numpy()
+    write_f32(os.path.join(out, "spm_f32_0.f32"), lo)
+    lines.append("logits spm_f32.gguf 0.0001 spm_f32_0.f32 %d %s" % (len(p), " ".join(map(str, p))))
     with open(os.path.join(out, "cases.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("%d cases in %s" % (len(lines), out))
