@@ -4,7 +4,7 @@
 #   make test       unit tests, golden cases and end-to-end CLI tests
 #   make demo       install missing Debian packages (as root), build, run the example offline
 #   make check      sanitizer build + tests, and static analysis
-#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|jobs|promptfoo for one)
+#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|jobs|local|promptfoo for one)
 #   make fuzz       libFuzzer target for the workflow loader (clang)
 #
 # WERROR=1 turns warnings into errors (CI sets it). SAN=1 builds with ASan+UBSan.
@@ -62,6 +62,10 @@ $(BUILD)/gen/prices_data.h: data/prices.yaml
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/.*/"&\\n"/' $<; echo ';'; } > $@
 $(BUILD)/obj/src/model/prices.o: $(BUILD)/gen/prices_data.h
 
+# The local engine's loops (norms, attention, activations) want the
+# vectorizer's full effort, which -O2 does not give them.
+$(BUILD)/obj/src/local/%.o: CFLAGS += -O3
+
 $(BUILD)/libwarrant.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -94,7 +98,11 @@ $(BUILD)/probe: tests/servers/probe.c $(BUILD)/libwarrant.a
 $(BUILD)/sbx_escape: tests/sandbox/escape.c
 	$(CC) -O2 -std=gnu17 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -o $@ $<
 
-test: all $(BUILD)/unit $(BUILD)/mockllm $(BUILD)/probe $(BUILD)/sbx_escape
+# The local engine against PyTorch's logits (tests/e2e/local_ref.sh).
+$(BUILD)/lcheck: tests/local/lcheck.c $(BUILD)/libwarrant.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libwarrant.a $(LDLIBS)
+
+test: all $(BUILD)/unit $(BUILD)/mockllm $(BUILD)/probe $(BUILD)/sbx_escape $(BUILD)/lcheck
 	@tests/run.sh $(BUILD)
 
 deps:
@@ -112,8 +120,9 @@ check:
 bench: all
 	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger \
 	  $(BUILD)/bench_sources $(BUILD)/bench_sandbox $(BUILD)/bench_spans \
-	  $(BUILD)/bench_tools $(BUILD)/bench_grammar \
-	  $(BUILD)/bench_jobs
+	  $(BUILD)/bench_tools $(BUILD)/bench_grammar $(BUILD)/bench_constrain \
+	  $(BUILD)/bench_jobs \
+	  $(BUILD)/bench_local
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libwarrant.a

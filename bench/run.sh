@@ -11,10 +11,14 @@
 #   8. spans: wr_trace_each over a 10 000-step run, and its run page
 #   9. one tool call: the envelope decision, read_file, a sandboxed command
 #  10. grammar-constrained decoding: the token mask per token, invoice schema,
-#      32k and 128k synthetic vocabularies (target <= 50 us)
+#      32k and 128k synthetic vocabularies (target <= 50 us); then the mask
+#      inside real generation through the local provider's glue, on the
+#      fixture and (when present) the demo and random 135M models
 #  11. the job queue on PostgreSQL: claim latency p50/p99, jobs/s with 1, 2,
 #      4 and 8 workers
-# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|jobs runs one of them.
+#  12. the local engine: tokens/s on the demo model and a 135M random model,
+#      against llama.cpp when it is at hand (bench/local/run.sh)
+# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|jobs|local runs one of them.
 # BENCH=promptfoo (not in the default set: it installs promptfoo from npm
 # the first time) runs warrant eval against promptfoo eval, 1000 cases.
 set -eu
@@ -64,6 +68,10 @@ if [ "$only" = all ] || [ "$only" = spans ]; then
 	echo "== trace spans: a 10 000-step run (25 001 spans), SQLite on disk =="
 	"$root/bench/web/spans.sh" "$build"
 fi
+if [ "$only" = all ] || [ "$only" = local ]; then
+	echo "== local engine: tokens/s, 2 threads (bench/local/run.sh) =="
+	"$root/bench/local/run.sh" "$build"
+fi
 if [ "$only" = all ] || [ "$only" = jobs ]; then
 	echo "== job queue: claim latency and jobs/s with 1, 2, 4, 8 workers =="
 	"$root/bench/jobs/run.sh" "$build"
@@ -71,6 +79,11 @@ fi
 if [ "$only" = all ] || [ "$only" = grammar ]; then
 	echo "== grammar mask per token: invoice schema, 32k and 128k synthetic vocabularies =="
 	"$build/bench_grammar" "$root/bench/schema/schemas/invoice.json" 32000 128000 -w 20 -t 400
+	echo "== grammar mask inside real generation (bench_constrain, 2 threads) =="
+	"$build/bench_constrain" "$root/tests/local/tiny.gguf" "$root/bench/local/constrain.json" 50 300
+	for f in "$root/models/demo.gguf" "$build/bench/random-135m-q8_0.gguf"; do
+		if [ -f "$f" ]; then "$build/bench_constrain" "$f" "$root/bench/schema/schemas/invoice.json" 4 48; fi
+	done
 fi
 if [ "$only" = promptfoo ]; then
 	echo "== eval: 1000 cases against the mock server, warrant eval vs promptfoo eval =="

@@ -5,6 +5,9 @@
 # loaded at run time); postgresql: the server the PostgreSQL tests start.
 # WITH_BROWSER=1 adds what the review desk's browser test drives: chromium,
 # and node with npm (for playwright-core) when no node is installed (CI sets it).
+# WITH_TORCH=1 adds python3-torch and python3-numpy: the local engine's
+# reference test (tests/e2e/local_ref.sh) checks it against PyTorch, and
+# scripts/model/ trains and exports models with them (CI sets it).
 set -e
 pkgs="build-essential pkg-config libfyaml-dev libjansson-dev libsqlite3-dev
       libssl-dev libpcre2-dev libcurl4-openssl-dev libseccomp-dev libmicrohttpd-dev sqlite3 openssl bc
@@ -12,6 +15,9 @@ pkgs="build-essential pkg-config libfyaml-dev libjansson-dev libsqlite3-dev
 if [ "${WITH_BROWSER:-0}" = 1 ]; then
 	pkgs="$pkgs chromium"
 	command -v node >/dev/null && command -v npm >/dev/null || pkgs="$pkgs nodejs npm"
+fi
+if [ "${WITH_TORCH:-0}" = 1 ]; then
+	pkgs="$pkgs python3-torch python3-numpy"
 fi
 missing=""
 for p in $pkgs; do

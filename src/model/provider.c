@@ -11,9 +11,11 @@ static const struct provider_ops *const providers[] = {
 	&provider_anthropic,
 	&provider_command,
 	&provider_replay,
+	&provider_local,
 };
 
-static const char *const names[] = { "script", "openai", "anthropic", "command", "replay", NULL };
+static const char *const names[] = { "script", "openai", "anthropic", "command", "replay", "local",
+                                     NULL };
 
 const struct provider_ops *provider_find(const char *name)
 {

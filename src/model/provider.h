@@ -126,5 +126,6 @@ extern const struct provider_ops provider_openai;
 extern const struct provider_ops provider_anthropic;
 extern const struct provider_ops provider_command;
 extern const struct provider_ops provider_replay;
+extern const struct provider_ops provider_local;
 
 #endif

@@ -11,6 +11,7 @@
 #include "check/check.h"
 #include "core/err.h"
 #include "core/os.h"
+#include "local/grammar.h"
 #include "model/provider.h"
 #include "spec/spec_int.h"
 
@@ -311,7 +312,8 @@ static const char *const model_keys[] = {
 	"provider", "model", "file", "temperature", "top_p", "max_tokens", "seed", "stop",
 	"price", "base_url", "api_key_env", "timeout", "connect_timeout", "max_attempts",
 	"backoff_ms", "backoff_max_ms", "max_concurrency", "rpm", "tpm",
-	"max_response_bytes", "cache", "command", "max_output_bytes", "options", NULL
+	"max_response_bytes", "cache", "command", "max_output_bytes", "options", "path", "threads",
+	"context", "top_k", "prompt_format", "grammar", "constrain", NULL
 };
 static const char *const price_keys[] = { "input", "output", NULL };
 
@@ -391,6 +393,26 @@ static void model_options(struct ld *ld, struct fy_node *map, struct spec_model 
 	}
 	free(s);
 	json_decref(j);
+}
+
+/* A local model's `grammar:` file: read (it is part of the workflow's hash)
+ * and parsed, so a bad grammar is refused before any run. */
+static void walk_grammar(struct ld *ld, const struct ld_kv *kv)
+{
+	struct wr_err e = { 0, "" };
+	struct grammar *g = NULL;
+	const char *s, *bytes;
+	size_t len;
+
+	if (ld_get_str(ld, kv, 1, &s) < 0 || ld_read_named(ld, s, kv->vpos, NULL, &bytes, &len) < 0)
+		return;
+	if (grammar_parse(bytes, len, s, &g, &e) < 0) {
+		if (e.code == WR_ENOMEM)
+			ld->oom = 1;
+		else
+			ld_problem(ld, kv->vpos, "grammar %s", e.msg);
+	}
+	grammar_free(g);
 }
 
 static void walk_price(struct ld *ld, const struct ld_kv *top, struct spec_model *m)
@@ -508,7 +530,7 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 	long long v;
 	double d;
 	const char *s;
-	int has_provider = 0, has_file = 0, has_command = 0;
+	int b, has_provider = 0, has_file = 0, has_command = 0, has_path = 0;
 
 	m->name = top->key;
 	m->pos = top->kpos;
@@ -551,6 +573,24 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 			ld_get_num(ld, &kv, 0.001, 86400, "a positive number of seconds", &d);
 		} else if (!strcmp(kv.key, "options")) {
 			ld_need_mapping(ld, &kv, "a mapping");
+		} else if (!strcmp(kv.key, "path")) {   /* local: the GGUF file */
+			has_path = 1;
+			ld_get_str(ld, &kv, 1, &s);
+		} else if (!strcmp(kv.key, "threads")) {
+			if (ld_get_int(ld, &kv, 1, "an integer from 1 to 256", &v) == 0 && v > 256)
+				ld_problem(ld, kv.vpos, "'threads' must be an integer from 1 to 256");
+		} else if (!strcmp(kv.key, "context")) {
+			if (ld_get_int(ld, &kv, 1, "a positive number of tokens", &v) == 0 &&
+			    v > (1 << 20))
+				ld_problem(ld, kv.vpos, "'context' is too large (at most 1048576 tokens)");
+		} else if (!strcmp(kv.key, "top_k")) {
+			ld_get_int(ld, &kv, 0, "a non-negative integer", &v);
+		} else if (!strcmp(kv.key, "prompt_format")) {
+			ld_get_str(ld, &kv, 1, &s);
+		} else if (!strcmp(kv.key, "grammar")) {   /* local: a GBNF file */
+			walk_grammar(ld, &kv);
+		} else if (!strcmp(kv.key, "constrain")) { /* local: hold output to its schema */
+			ld_get_bool(ld, &kv, &b);
 		} else if (walk_transport(ld, &kv)) {
 			has_command |= !strcmp(kv.key, "command");
 		} else {
@@ -572,6 +612,9 @@ static void walk_model(struct ld *ld, const struct ld_kv *top, struct spec_model
 		ld_problem_missing(ld, top->v, top->kpos,
 		           "model '%.80s': missing 'file' (the replay provider's cassette)",
 		           m->name);
+	if (m->provider && !strcmp(m->provider, "local") && !has_path)
+		ld_problem_missing(ld, top->v, top->kpos,
+		           "model '%.80s': missing 'path' (the local provider's GGUF file)", m->name);
 	if (m->provider && !strcmp(m->provider, "script") && !has_file)
 		ld_problem_missing(ld, top->v, top->kpos,
 		           "model '%.80s': missing 'file' (the script provider's responses file)",
