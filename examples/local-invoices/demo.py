@@ -180,7 +180,8 @@ def main():
     print()
     print("%d invoices in %.1f s. Shipped records: examples/local-invoices/out/extracted.jsonl"
           % (n, time.time() - t0))
-    print("try:  %s show last --store %s" % (os.path.relpath(exe), os.path.relpath(flow_w.store)))
+    short = lambda p: os.path.relpath(p) if not os.path.relpath(p).startswith("..") else p
+    print("try:  %s show last --store %s" % (short(exe), short(flow_w.store)))
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 import bpe  # noqa: E402
 import data  # noqa: E402
-from gguf_export import export  # noqa: E402
+from gguf_export import _names, export  # noqa: E402
 from llama import Llama  # noqa: E402
 
 
@@ -75,6 +75,63 @@ def init_weights(model, n_layers):
         if p.dim() == 2:
             std = 0.02 / math.sqrt(2 * n_layers) if name.endswith(("wo.weight", "w_down.weight")) else 0.02
             torch.nn.init.normal_(p, 0.0, std)
+
+
+def read_gguf_f32(path, cfg):
+    """The state_dict of an F32 GGUF file that gguf_export wrote for cfg
+    (to continue training from an exported model)."""
+    import numpy as np
+    import struct
+    with open(path, "rb") as f:
+        raw = f.read()
+    pos = 0
+
+    def take(fmt):
+        nonlocal pos
+        v = struct.unpack_from(fmt, raw, pos)
+        pos += struct.calcsize(fmt)
+        return v[0] if len(v) == 1 else v
+
+    def string():
+        nonlocal pos
+        n = take("<Q")
+        pos += n
+        return raw[pos - n:pos].decode("utf-8")
+
+    sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+    def skip(t):
+        nonlocal pos
+        if t == 8:
+            string()
+        elif t == 9:
+            et, n = take("<IQ")
+            for _ in range(n):
+                skip(et)
+        else:
+            pos += sizes[t]
+
+    magic, _, n_t, n_kv = take("<IIQQ")
+    if magic != 0x46554747:
+        raise ValueError("%s: not a GGUF file" % path)
+    for _ in range(n_kv):
+        string()
+        skip(take("<I"))
+    infos = []
+    for _ in range(n_t):
+        name = string()
+        dims = [take("<Q") for _ in range(take("<I"))]
+        gtype, off = take("<IQ")
+        if gtype != 0:
+            raise ValueError("%s: tensor %s is not F32" % (path, name))
+        infos.append((name, dims, off))
+    base = (pos + 31) // 32 * 32
+    by_name = {}
+    for name, dims, off in infos:
+        n = int(np.prod(dims))
+        a = np.frombuffer(raw, dtype="<f4", count=n, offset=base + off)
+        by_name[name] = torch.tensor(a.reshape(list(reversed(dims))).copy())
+    return {src: by_name[dst] for src, dst in _names(cfg)}
 
 
 def batch_loss(model, batch, device):
@@ -137,6 +194,10 @@ def main():
     ap.add_argument("--ttype", default="f32", choices=["f32", "f16", "q8_0"])
     ap.add_argument("--out", default=os.path.join(here, "..", "..", "models", "demo.gguf"))
     ap.add_argument("--log", help="also write the loss log (JSON) here")
+    ap.add_argument("--init", help="start from this F32 GGUF (an earlier run's output) "
+                    "instead of random weights; the data stream then starts at --skip")
+    ap.add_argument("--skip", type=int, default=0,
+                    help="train invoices to skip first (to continue a run: its steps x batch)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -150,6 +211,8 @@ def main():
                norm_eps=1e-5, tied=True)
     model = Llama(cfg)
     init_weights(model, cfg["n_layers"])
+    if a.init:
+        model.load_state_dict(read_gguf_f32(a.init, cfg), strict=False)
     model = model.to(device)
     nparams = sum(p.numel() for p in model.parameters())
     print("train: tokenizer %d tokens (%.0f s); model %d parameters on %s, %d threads"
@@ -157,6 +220,8 @@ def main():
 
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.1)
     rng = random.Random(a.seed * 1000 + 1)  # the train split's stream (data.split)
+    for _ in range(a.skip):
+        data.make_invoice(rng)
     warm = 30
     clock = time.time if device == "cuda" else time.process_time
     log, t1, c1, step = [], time.time(), clock(), 0
