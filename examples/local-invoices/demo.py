@@ -120,6 +120,7 @@ def main():
     print()
     t0 = time.time()
     raw_fields = raw_docs = raw_bad = 0
+    per_field = dict.fromkeys(FIELDS, 0)
     shipped_right = shipped_wrong = held = held_wrong = first_right = 0
     candidates = 0
     queue = []
@@ -132,6 +133,8 @@ def main():
         got = parse(raw_w.blob(rj["steps"][0]["artifact"])) if rj["steps"][0]["artifact"] else None
         m = matches(want, got)
         raw_fields += sum(m.values())
+        for k, v in m.items():
+            per_field[k] += v
         raw_docs += all(m.values())
         raw_bad += got is None
 
@@ -170,12 +173,18 @@ def main():
     print("raw model (greedy, no checks):  %2d/%d invoices entirely right (%.0f%%), "
           "field accuracy %.1f%%, %d not JSON" % (raw_docs, n, pct(raw_docs, n),
                                                   pct(raw_fields, 7 * n), raw_bad))
+    print("  by field: " + ", ".join("%s %d/%d" % (k, per_field[k], n) for k in FIELDS))
     print("warrant (schema + checks + best_of 4, %d candidates drawn):" % candidates)
     print("  shipped  %2d: %d right, %d wrong  (%.0f%% of what shipped was right)"
           % (shipped_right + shipped_wrong, shipped_right, shipped_wrong,
              pct(shipped_right, shipped_right + shipped_wrong)))
     print("  held for human review %2d: %d of them wrong, so not shipped wrong "
           "(out/review-queue.jsonl)" % (held, held_wrong))
+    if queue:
+        classes = {}
+        for q in queue:
+            classes[q["failure"]] = classes.get(q["failure"], 0) + 1
+        print("  held by: " + ", ".join("%s %d" % kv for kv in sorted(classes.items())))
     print("  first candidate alone: %d/%d right" % (first_right, n))
     print()
     print("%d invoices in %.1f s. Shipped records: examples/local-invoices/out/extracted.jsonl"
