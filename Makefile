@@ -5,7 +5,7 @@
 #   make demo       install missing Debian packages (as root), build, run the local-model demo offline
 #                   (DEMO=scripted: the scripted-model demo)
 #   make check      sanitizer build + tests, and static analysis
-#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools for one)
+#   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|local for one)
 #   make fuzz       libFuzzer target for the workflow loader (clang)
 #
 # WERROR=1 turns warnings into errors (CI sets it). SAN=1 builds with ASan+UBSan.
@@ -62,6 +62,10 @@ $(BUILD)/gen/prices_data.h: data/prices.yaml
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/.*/"&\\n"/' $<; echo ';'; } > $@
 $(BUILD)/obj/src/model/prices.o: $(BUILD)/gen/prices_data.h
 
+# The local engine's loops (norms, attention, activations) want the
+# vectorizer's full effort, which -O2 does not give them.
+$(BUILD)/obj/src/local/%.o: CFLAGS += -O3
+
 $(BUILD)/libwarrant.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -116,7 +120,7 @@ check:
 bench: all
 	@$(MAKE) --no-print-directory $(BUILD)/bench_steps $(BUILD)/bench_startup $(BUILD)/bench_ledger \
 	  $(BUILD)/bench_sources $(BUILD)/bench_sandbox $(BUILD)/bench_spans \
-	  $(BUILD)/bench_tools
+	  $(BUILD)/bench_tools $(BUILD)/bench_local
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libwarrant.a

@@ -10,7 +10,9 @@
 #   7. the review desk (warrant serve): page latency with 100 000 runs
 #   8. spans: wr_trace_each over a 10 000-step run, and its run page
 #   9. one tool call: the envelope decision, read_file, a sandboxed command
-# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools runs one of them.
+#  10. the local engine: tokens/s on the demo model and a 135M random model,
+#      against llama.cpp when it is at hand (bench/local/run.sh)
+# BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|local runs one of them.
 set -eu
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,4 +59,8 @@ fi
 if [ "$only" = all ] || [ "$only" = spans ]; then
 	echo "== trace spans: a 10 000-step run (25 001 spans), SQLite on disk =="
 	"$root/bench/web/spans.sh" "$build"
+fi
+if [ "$only" = all ] || [ "$only" = local ]; then
+	echo "== local engine: tokens/s, 2 threads (bench/local/run.sh) =="
+	"$root/bench/local/run.sh" "$build"
 fi

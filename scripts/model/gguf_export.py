@@ -17,7 +17,9 @@ merges: ranked, best first; each either a str "A B" with A and B in GPT-2
   unicode form (as in GGUF and HF tokenizer.json), or a pair (bytes, bytes).
 ttype: "f32", "f16" or "q8_0" for the 2-D weights; norms stay F32, and a
   matrix whose rows are not a multiple of 32 wide falls back to F16 under q8_0.
-pre: tokenizer.ggml.pre, the pre-tokenizer: "gpt2" (default) or "llama-bpe".
+pre: tokenizer.ggml.pre, the pre-tokenizer, by llama.cpp's names: "gpt-2" (the
+  default), "smollm", "llama-bpe" or "qwen2"; scripts/model/pretok.py splits
+  text exactly as the C engine does for each.
 """
 import struct
 
@@ -140,7 +142,7 @@ def _encode(a, ttype):
 
 
 def export(path, cfg, state_dict, tokens, merges, ttype="f32", bos_id=None,
-           eos_id=None, control_ids=(), pre="gpt2", name="warrant-tiny"):
+           eos_id=None, control_ids=(), pre="gpt-2", name="warrant-tiny"):
     if len(tokens) != cfg["vocab"]:
         raise ValueError("%d tokens for a vocab of %d" % (len(tokens), cfg["vocab"]))
     w = _Writer()

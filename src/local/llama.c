@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/err.h"
 #include "local/gguf.h"
@@ -155,6 +156,87 @@ static int load_hparams(struct local_model *m, struct wr_err *err)
 	return 0;
 }
 
+
+/* --- split Q8_0 copies --- */
+
+static int split_wanted(const struct local_model *m, const struct gguf_tensor *t)
+{
+	return t && t->type == GGML_Q8_0 && quant_split_ok(t->ne[0]) &&
+	       !m->split_qs[t - m->g.tensors];
+}
+
+static size_t split_size(const struct gguf_tensor *t)
+{
+	size_t n = (size_t)t->ne[0] * (size_t)t->ne[1];
+	return (n + 63) / 64 * 64 + (n / QK8_0 * sizeof(float) + 63) / 64 * 64;
+}
+
+static void split_one(struct local_model *m, const struct gguf_tensor *t, uint8_t **at)
+{
+	size_t idx = (size_t)(t - m->g.tensors), n = (size_t)t->ne[0] * (size_t)t->ne[1];
+	int8_t *qs = (int8_t *)*at;
+	float *d = (float *)(*at + (n + 63) / 64 * 64);
+	const uint8_t *p = t->data;
+	for (size_t b = 0; b < n / QK8_0; b++, p += Q8_0_BYTES) {
+		uint16_t h;
+		memcpy(&h, p, 2);
+		d[b] = fp16_to_fp32(h);
+		memcpy(qs + b * QK8_0, p + 2, QK8_0);
+	}
+	m->split_qs[idx] = qs;
+	m->split_d[idx] = d;
+	*at += split_size(t);
+}
+
+/* Every Q8_0 matrix the forward pass multiplies by, split, when the CPU has
+ * the kernels for it. The file's pages are then no longer read for them. */
+static int split_all(struct local_model *m, struct wr_err *err)
+{
+	size_t nt = m->g.n_tensors, total = 0;
+	m->split_qs = calloc(nt ? nt : 1, sizeof *m->split_qs);
+	m->split_d = calloc(nt ? nt : 1, sizeof *m->split_d);
+	if (!m->split_qs || !m->split_d)
+		return err_set(err, WR_ENOMEM, "out of memory");
+	for (int pass = 0; pass < 2; pass++) {
+		uint8_t *at = m->split_mem;
+		for (int i = 0; i < m->n_layers; i++) {
+			struct layer *l = &m->layers[i];
+			const struct gguf_tensor *ts[] = { l->wq, l->wk, l->wv, l->wo, l->w_gate,
+			                                   l->w_up, l->w_down };
+			for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++)
+				if (split_wanted(m, ts[k])) {
+					if (pass == 0)
+						total += split_size(ts[k]);
+					else
+						split_one(m, ts[k], &at);
+				}
+		}
+		if (split_wanted(m, m->output)) {
+			if (pass == 0)
+				total += split_size(m->output);
+			else
+				split_one(m, m->output, &at);
+		}
+		if (pass == 0) {
+			if (total == 0)
+				return 0;
+			m->split_len = (total + (2u << 20) - 1) / (2u << 20) * (2u << 20);
+			void *p = mmap(NULL, m->split_len, PROT_READ | PROT_WRITE,
+			               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED) {
+				m->split_len = 0;
+				return err_set(err, WR_ENOMEM, "out of memory for %zu MB of weights",
+				               total >> 20);
+			}
+#ifdef MADV_HUGEPAGE
+			madvise(p, m->split_len, MADV_HUGEPAGE);
+#endif
+			m->split_mem = p;
+		}
+	}
+	return 0;
+}
+
 static void *alloc_floats(size_t n, int *failed)
 {
 	void *p = calloc(n ? n : 1, sizeof(float));
@@ -185,6 +267,14 @@ static int alloc_state(struct local_model *m, struct wr_err *err)
 	m->scores = alloc_floats(nth * (size_t)m->n_ctx, &failed);
 	m->row = alloc_floats(nth * wide, &failed);
 	m->xq = calloc(CHUNK * (wide / QK8_0 + 1), sizeof *m->xq);
+	m->xqd = alloc_floats(CHUNK * (wide / QK8_0 + 1), &failed);
+	m->xs = calloc(CHUNK * wide + 64, 1);
+	m->xg = calloc(CHUNK * wide + 64, 1);
+	m->xgd16 = alloc_floats(CHUNK * (wide / 4 + 16), &failed);
+	m->xsd = alloc_floats(CHUNK * (wide / QK8_0 + 1), &failed);
+	m->xsd16 = alloc_floats(CHUNK * (wide / 4 + 16), &failed);
+	if (!m->xs || !m->xg)
+		failed = 1;
 	m->rope_cos = alloc_floats((size_t)m->n_ctx * (size_t)m->rope_dims / 2, &failed);
 	m->rope_sin = alloc_floats((size_t)m->n_ctx * (size_t)m->rope_dims / 2, &failed);
 	if (failed || !m->xq)
@@ -238,7 +328,7 @@ int local_model_open(const char *path, int threads, int n_ctx,
 		err_set(err, rc, "cannot start %d threads", threads);
 		goto out;
 	}
-	if ((rc = alloc_state(m, err)) < 0)
+	if ((rc = alloc_state(m, err)) < 0 || (rc = split_all(m, err)) < 0)
 		goto out;
 	*out = m;
 	m = NULL;
@@ -271,6 +361,16 @@ void local_model_free(struct local_model *m)
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		free(bufs[i]);
 	free(m->xq);
+	free(m->xqd);
+	free(m->xs);
+	free(m->xg);
+	free(m->xgd16);
+	free(m->xsd);
+	free(m->xsd16);
+	free(m->split_qs);
+	free(m->split_d);
+	if (m->split_mem)
+		munmap(m->split_mem, m->split_len);
 	gguf_release(&m->g, m->mapped);
 	free(m);
 }
@@ -289,6 +389,13 @@ struct mm {
 	const struct gguf_tensor *w;
 	const float *x;          /* [T, n_in] */
 	const struct q8_block *xq;
+	const float *xqd;        /* xq's scales as floats */
+	const int8_t *wsq;       /* w split (quant.h), or NULL */
+	const float *wsd;
+	const int8_t *xs;        /* x split, when w is */
+	const float *xsd16;
+	const int8_t *xg;        /* and grouped by 8 tokens (the first T / 8 * 8) */
+	const float *xgd16;
 	float *y;                /* [T, n_out] */
 	int T;
 	int64_t n_in, n_out;
@@ -305,10 +412,66 @@ static void mm_part(void *ctx, int ith, int nth)
 	int64_t nb = a->n_in / QK8_0;
 	for (int64_t r = r0; r < r1; r++) {
 		const uint8_t *wr = a->w->data + (size_t)r * rs;
-		if (a->w->type == GGML_Q8_0) {
-			for (int t = 0; t < a->T; t++)
-				a->y[(size_t)t * a->n_out + r] = dot_q8_0(wr, a->xq + t * nb, a->n_in);
+		if (a->wsq) {
+			const int8_t *wq = a->wsq + (size_t)r * a->n_in;
+			const float *wd = a->wsd + (size_t)r * nb;
+			int t = 0;
+			for (; t + 8 <= a->T; t += 8) {
+				float o[8];
+				dot_q8s_g8(wq, wd, a->xg + (size_t)t * a->n_in,
+				           a->xgd16 + (size_t)t * (a->n_in / 4), a->n_in, o);
+				for (int k = 0; k < 8; k++)
+					a->y[(size_t)(t + k) * a->n_out + r] = o[k];
+			}
+			while (t < a->T) {
+				const int8_t *xs[8];
+				const float *xd[8];
+				float o[8];
+				int nt = a->T - t >= 8 ? 8 : a->T - t;
+				for (int k = 0; k < nt; k++) {
+					xs[k] = a->xs + (size_t)(t + k) * a->n_in;
+					xd[k] = a->xsd16 + (size_t)(t + k) * (a->n_in / 4);
+				}
+				dot_q8s(wq, wd, xs, xd, nt, a->n_in, o);
+				for (int k = 0; k < nt; k++)
+					a->y[(size_t)(t + k) * a->n_out + r] = o[k];
+				t += nt;
+			}
 			continue;
+		}
+		if (a->w->type == GGML_Q8_0) {
+			for (int t = 0; t < a->T;) {
+				const struct q8_block *xs[8];
+				const float *xd[8];
+				float o[8];
+				int nt = a->T - t >= 8 ? 8 : a->T - t >= 4 ? 4 : a->T - t;
+				for (int k = 0; k < nt; k++) {
+					xs[k] = a->xq + (t + k) * nb;
+					xd[k] = a->xqd + (t + k) * nb;
+				}
+				dot_q8_0_multi(wr, xs, xd, nt, a->n_in, o);
+				for (int k = 0; k < nt; k++)
+					a->y[(size_t)(t + k) * a->n_out + r] = o[k];
+				t += nt;
+			}
+			continue;
+		}
+		if (a->w->type == GGML_F16) {
+			int t = 0;
+			for (; t < a->T;) {
+				const float *xs[4];
+				float o[4];
+				int nt = a->T - t >= 4 ? 4 : 1;
+				for (int k = 0; k < nt; k++)
+					xs[k] = a->x + (size_t)(t + k) * a->n_in;
+				if (dot_f16_multi(wr, xs, nt, a->n_in, o) < 0)
+					break;
+				for (int k = 0; k < nt; k++)
+					a->y[(size_t)(t + k) * a->n_out + r] = o[k];
+				t += nt;
+			}
+			if (t == a->T)
+				continue;
 		}
 		const float *wf = (const float *)wr;
 		if (a->w->type != GGML_F32) {
@@ -318,8 +481,17 @@ static void mm_part(void *ctx, int ith, int nth)
 			memcpy(row, wr, (size_t)a->n_in * sizeof(float));
 			wf = row;
 		}
-		for (int t = 0; t < a->T; t++)
-			a->y[(size_t)t * a->n_out + r] = dot_f32(wf, a->x + (size_t)t * a->n_in, a->n_in);
+		for (int t = 0; t < a->T;) {
+			const float *xs[4];
+			float o[4];
+			int nt = a->T - t >= 4 ? 4 : 1;
+			for (int k = 0; k < nt; k++)
+				xs[k] = a->x + (size_t)(t + k) * a->n_in;
+			dot_f32_multi(wf, xs, nt, a->n_in, o);
+			for (int k = 0; k < nt; k++)
+				a->y[(size_t)(t + k) * a->n_out + r] = o[k];
+			t += nt;
+		}
 	}
 }
 
@@ -327,13 +499,35 @@ static void mm_part(void *ctx, int ith, int nth)
 static void matmul(struct local_model *m, float *y, const float *x, int T,
                    const struct gguf_tensor *w)
 {
-	struct mm a = { w, x, m->xq, y, T, w->ne[0], w->ne[1], m->row, 0 };
+	size_t wi = (size_t)(w - m->g.tensors);
+	struct mm a = { w, x, m->xq, m->xqd, m->split_qs[wi], m->split_d[wi], m->xs, m->xsd16,
+	                m->xg, m->xgd16, y, T, w->ne[0], w->ne[1], m->row, 0 };
 	size_t d = (size_t)m->dim, q = (size_t)m->n_heads * m->head_dim, f = (size_t)m->ffn_dim;
 	size_t wide = f > q ? f : q;
 	a.row_stride = wide > d ? wide : d;
-	if (w->type == GGML_Q8_0)
+	if (a.wsq) {
 		for (int t = 0; t < T; t++)
-			quant_q8_0_row(x + (size_t)t * a.n_in, m->xq + t * (a.n_in / QK8_0), a.n_in);
+			quant_q8_split(x + (size_t)t * a.n_in, m->xs + (size_t)t * a.n_in,
+			               m->xsd + (size_t)t * (a.n_in / QK8_0),
+			               m->xsd16 + (size_t)t * (a.n_in / 4), a.n_in);
+		for (int g = 0; g + 8 <= T; g += 8) {
+			const int8_t *xs[8];
+			const float *xd[8];
+			for (int k = 0; k < 8; k++) {
+				xs[k] = m->xs + (size_t)(g + k) * a.n_in;
+				xd[k] = m->xsd16 + (size_t)(g + k) * (a.n_in / 4);
+			}
+			quant_q8_group8(xs, xd, m->xg + (size_t)g * a.n_in,
+			                m->xgd16 + (size_t)g * (a.n_in / 4), a.n_in);
+		}
+	} else if (w->type == GGML_Q8_0) {
+		int64_t nb = a.n_in / QK8_0;
+		for (int t = 0; t < T; t++) {
+			quant_q8_0_row(x + (size_t)t * a.n_in, m->xq + t * nb, a.n_in);
+			for (int64_t b = 0; b < nb; b++)
+				m->xqd[t * nb + b] = fp16_to_fp32(m->xq[t * nb + b].d);
+		}
+	}
 	pool_run(m->pool, mm_part, &a);
 }
 

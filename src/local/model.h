@@ -38,6 +38,19 @@ struct local_model {
 	float *scores;                /* [threads][n_ctx] */
 	float *row;                   /* [threads][widest row] */
 	struct q8_block *xq;          /* a chunk's activations as Q8_0 */
+	float *xqd;                   /* their block scales as floats */
+
+	/* Q8_0 matrices copied apart into int8 values and float scales, in
+	 * anonymous memory (huge pages when the kernel gives them), for the
+	 * AVX-512 kernels: by tensor index in g.tensors, NULL when not split. */
+	int8_t **split_qs;
+	float **split_d;
+	void *split_mem;
+	size_t split_len;
+	int8_t *xs;                   /* a chunk's activations, split */
+	float *xsd, *xsd16;
+	int8_t *xg;                   /* the same in groups of 8 (quant_q8_group8) */
+	float *xgd16;
 };
 
 #endif

@@ -1,13 +1,15 @@
 /* tokenizer.c: byte-level BPE over a GGUF vocabulary.
  *
  * Pre-tokenizers (tokenizer.ggml.pre), each a hand-written matcher of the
- * regular expression its model was trained with. Classes are by code point:
- * letters are ASCII letters and every non-ASCII code point that is not a
- * space (an approximation of \p{L}: CJK, accents and symbols above U+007F
- * all count as letters); digits are ASCII 0-9; spaces are \t \n \v \f \r,
- * ' ', U+0085, U+00A0, U+1680, U+2000-200A, U+2028/9, U+202F, U+205F, U+3000.
- *   gpt2 (and anything not named below):
+ * regular expression its model was trained with. Classes are by code point
+ * (cp_class): spaces are \t \n \v \f \r, ' ', U+0085, U+00A0, U+1680,
+ * U+2000-200A, U+2028/9, U+202F, U+205F, U+3000; digits are 0-9 and the
+ * digit ranges of cp_ranges; punctuation and symbols are ASCII's and the
+ * other ranges there; every other code point is a letter (an approximation
+ * of \p{L} and \p{N} good for the scripts and signs text mostly holds).
+ *   gpt-2 (and anything not named below):
  *     's|'t|'re|'ve|'m|'ll|'d| ?L+| ?N+| ?[^sLN]+|s+(?!S)|s+
+ *   smollm: every digit a piece of its own first, then gpt-2 on the rest.
  *   llama-bpe, llama3, smaug-bpe:
  *     (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\nLN]?L+|N{1,3}| ?[^sLN]+[\r\n]*|s*[\r\n]+|s+(?!S)|s+
  *   qwen2, deepseek-r1-qwen: the same with N instead of N{1,3}.
@@ -45,6 +47,33 @@ static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
+/* Non-ASCII code points that are not letters: ranges of punctuation and
+ * symbols (C_OTHER) and of digits (C_DIGIT), sorted; the rest count as
+ * letters. A table, not Unicode's database: it covers the Latin-1 signs,
+ * combining marks, general punctuation (quotes, dashes), currency, arrows,
+ * mathematical and technical signs, box drawing, dingbats, CJK and
+ * full-width punctuation and emoji, which are what text mostly holds.
+ * scripts/model/pretok.py has the same table. */
+static const struct { uint32_t lo, hi; unsigned char cls; } cp_ranges[] = {
+	{ 0x00a1, 0x00a9, C_OTHER }, { 0x00ab, 0x00b1, C_OTHER }, { 0x00b2, 0x00b3, C_DIGIT },
+	{ 0x00b4, 0x00b4, C_OTHER }, { 0x00b6, 0x00b8, C_OTHER }, { 0x00b9, 0x00b9, C_DIGIT },
+	{ 0x00bb, 0x00bb, C_OTHER }, { 0x00bc, 0x00be, C_DIGIT }, { 0x00bf, 0x00bf, C_OTHER },
+	{ 0x00d7, 0x00d7, C_OTHER }, { 0x00f7, 0x00f7, C_OTHER }, { 0x0300, 0x036f, C_OTHER },
+	{ 0x0660, 0x0669, C_DIGIT }, { 0x06f0, 0x06f9, C_DIGIT }, { 0x0966, 0x096f, C_DIGIT },
+	{ 0x200b, 0x2027, C_OTHER }, { 0x202a, 0x202e, C_OTHER }, { 0x2030, 0x205e, C_OTHER },
+	{ 0x2060, 0x206f, C_OTHER }, { 0x2070, 0x2070, C_DIGIT }, { 0x2074, 0x2079, C_DIGIT },
+	{ 0x207a, 0x207e, C_OTHER }, { 0x2080, 0x2089, C_DIGIT }, { 0x208a, 0x208e, C_OTHER },
+	{ 0x20a0, 0x20cf, C_OTHER }, { 0x2150, 0x2189, C_DIGIT }, { 0x2190, 0x245f, C_OTHER },
+	{ 0x2460, 0x249b, C_DIGIT }, { 0x249c, 0x24e9, C_OTHER }, { 0x24ea, 0x24ff, C_DIGIT },
+	{ 0x2500, 0x2775, C_OTHER }, { 0x2776, 0x2793, C_DIGIT }, { 0x2794, 0x2bff, C_OTHER },
+	{ 0x2e00, 0x2e7f, C_OTHER }, { 0x3001, 0x3004, C_OTHER }, { 0x3007, 0x3007, C_DIGIT },
+	{ 0x3008, 0x3020, C_OTHER }, { 0x3021, 0x3029, C_DIGIT }, { 0x3030, 0x3030, C_OTHER },
+	{ 0x3036, 0x3037, C_OTHER }, { 0x3038, 0x303a, C_DIGIT }, { 0x303d, 0x303f, C_OTHER },
+	{ 0xfe30, 0xfe6f, C_OTHER }, { 0xff01, 0xff0f, C_OTHER }, { 0xff10, 0xff19, C_DIGIT },
+	{ 0xff1a, 0xff20, C_OTHER }, { 0xff3b, 0xff40, C_OTHER }, { 0xff5b, 0xff65, C_OTHER },
+	{ 0x1f000, 0x1faff, C_OTHER },
+};
+
 static int cp_class(uint32_t c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
@@ -55,9 +84,19 @@ static int cp_class(uint32_t c)
 	    (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
 	    c == 0x202f || c == 0x205f || c == 0x3000)
 		return C_SPACE;
-	if (c >= 0x80)
-		return C_LETTER;
-	return C_OTHER;
+	if (c < 0x80)
+		return C_OTHER;
+	size_t lo = 0, hi = sizeof cp_ranges / sizeof cp_ranges[0];
+	while (lo < hi) {   /* binary search of the sorted ranges */
+		size_t mid = (lo + hi) / 2;
+		if (c < cp_ranges[mid].lo)
+			hi = mid;
+		else if (c > cp_ranges[mid].hi)
+			lo = mid + 1;
+		else
+			return cp_ranges[mid].cls;
+	}
+	return C_LETTER;
 }
 
 /* Class of the code point at offset i, its length in *n. */
@@ -177,6 +216,14 @@ size_t tok_pre_piece(enum tok_pre pre, const unsigned char *s, size_t len)
 {
 	if (len == 0)
 		return 0;
+	if (pre == TOK_PRE_SMOLLM) {   /* digits split off first */
+		size_t e = 0;
+		if (s[0] >= '0' && s[0] <= '9')
+			return 1;
+		while (e < len && !(s[e] >= '0' && s[e] <= '9'))
+			e++;
+		len = e;
+	}
 	size_t n = pre == TOK_PRE_LLAMA3 ? piece_llama3(s, len, 3) :
 	           pre == TOK_PRE_QWEN2 ? piece_llama3(s, len, 1) : piece_gpt2(s, len);
 	return n ? n : 1;
@@ -342,6 +389,8 @@ int tok_load(struct tok *t, const struct gguf *g, struct wr_err *err)
 		if ((plen == 9 && !memcmp(pre, "llama-bpe", 9)) || (plen == 6 && !memcmp(pre, "llama3", 6)) ||
 		    (plen == 9 && !memcmp(pre, "smaug-bpe", 9)))
 			t->pre = TOK_PRE_LLAMA3;
+		else if (plen == 6 && !memcmp(pre, "smollm", 6))
+			t->pre = TOK_PRE_SMOLLM;
 		else if ((plen == 5 && !memcmp(pre, "qwen2", 5)) ||
 		         (plen == 16 && !memcmp(pre, "deepseek-r1-qwen", 16)))
 			t->pre = TOK_PRE_QWEN2;

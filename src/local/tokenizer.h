@@ -14,7 +14,7 @@
 #include "local/gguf.h"
 #include "warrant.h"
 
-enum tok_pre { TOK_PRE_GPT2, TOK_PRE_LLAMA3, TOK_PRE_QWEN2 };
+enum tok_pre { TOK_PRE_GPT2, TOK_PRE_LLAMA3, TOK_PRE_QWEN2, TOK_PRE_SMOLLM };
 
 struct tok_entry {
 	char *bytes;          /* raw bytes (owned by tok.pool) */

@@ -21,4 +21,8 @@ expect_exit 0 "the C engine matches them (2 threads)" -- "$build/lcheck" ref 2
 grep -E 'logits|deq' last.out | head -40
 expect_out 'lcheck: [0-9]+ cases, 0 failed' "every case passed"
 expect_exit 0 "the same on 1 thread" -- "$build/lcheck" ref 1
+# each kernel family the CPU allows: AVX-512 VNNI, AVX2 (+VNNI), portable C
+expect_exit 0 "without AVX-512" -- env WR_LOCAL_NO_AVX512=1 "$build/lcheck" ref 2
+expect_exit 0 "without AVX-VNNI and AVX-512" -- env WR_LOCAL_NO_AVX512=1 WR_LOCAL_NO_VNNI=1 "$build/lcheck" ref 2
+expect_exit 0 "portable C only" -- env WR_LOCAL_NO_SIMD=1 "$build/lcheck" ref 2
 finish

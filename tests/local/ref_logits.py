@@ -35,12 +35,26 @@ CORPUS = [
     '{"vendor": "ACME", "amount": 42, "currency": "USD"}',
     "the quick brown fox jumps over the lazy dog " * 3,
 ]
-TEXTS = CORPUS + [
+TEXTS = [
     "", " ", "  leading spaces", "trailing   ", "a\n\n\nb", "x<|endoftext|>y",
     "don't DON'T I'm we've they'll she'd", "1234567 89", "!!!???...", "\u00e9\u00e8\u00ea",
     "\u3000ideographic space", "emoji \U0001F600 ok",
+    "\u201cHello,\u201d she said \u2014 it\u2019s 42\u20ac or \u00bd \u00d7 \u00b3; \u2460\u2461 ok!",
+    "Zo\u00eb \u65e5\u672c\u8a9e\u3002\u30c6\u30b9\u30c8 \uff08\uff11\uff12\uff09 e\u0301t\u00e9 \u0661\u0662\u0663",
 ]
 SPECIAL = b"<|endoftext|>"
+
+
+def random_texts(n, seed=5):
+    """Texts drawn from a mix of the classes' edges: letters, digits, spaces
+    of every kind, newlines, quotes, contractions, non-ASCII signs, emoji."""
+    import random
+    r = random.Random(seed)
+    atoms = ["a", "Z", "the", " ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u3000", "0", "12",
+             "345", "'s", "'LL", "'", "!", "?.", "\u201c", "\u2019", "\u2014", "\u20ac",
+             "\u00bd", "\u00b2", "\u00e9", "e\u0301", "\u65e5", "\u3002", "\uff11",
+             "\U0001F600", "<|endoftext|>", "\u0661", "_", "-", "\x00", "\x1f"]
+    return ["".join(r.choice(atoms) for _ in range(r.randint(1, 30))) for _ in range(n)]
 
 
 def tokenizer():
@@ -132,15 +146,16 @@ def main():
         q = as_stored(sd, "q8_0", cfg)["layers.0.w_down.weight"].numpy()
         write_f32(os.path.join(out, name + "_deq.f32"), q)
         lines.append("deq %s_q8_0.gguf blk.0.ffn_down.weight %s_deq.f32" % (name, name))
-    for i, t in enumerate(TEXTS):
+    texts = CORPUS + TEXTS + random_texts(40)
+    for i, t in enumerate(texts):
         tf = "text_%d.txt" % i
         with open(os.path.join(out, tf), "wb") as f:
             f.write(t.encode("utf-8"))
     sd = models[0][2].state_dict()
-    for pre in ("gpt2", "llama-bpe", "qwen2"):
+    for pre in ("gpt-2", "smollm", "llama-bpe", "qwen2"):
         fn = "tok_%s.gguf" % pre
         export(os.path.join(out, fn), base, sd, vocab, merges, eos_id=eos, pre=pre)
-        for i, t in enumerate(TEXTS):
+        for i, t in enumerate(texts):
             ids = bpe_encode(t, vocab, merges, pre=pre, special=[eos])
             lines.append("tok %s text_%d.txt %d %s" % (fn, i, len(ids), " ".join(map(str, ids))))
     with open(os.path.join(out, "cases.txt"), "w") as f:

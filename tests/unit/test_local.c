@@ -119,6 +119,17 @@ TEST(local_pretokenizer_pieces)
 		off += n;
 	}
 	EXPECT(off == len && k == 12);
+	/* non-ASCII punctuation and symbols are not letters; superscripts are digits */
+	const char *u = "\xe2\x80\x9cHi,\xe2\x80\x9d 42\xe2\x82\xac \xc2\xb3";
+	const char *want[] = { "\xe2\x80\x9c", "Hi", ",\xe2\x80\x9d", " 42", "\xe2\x82\xac",
+	                       " \xc2\xb3" };
+	len = strlen(u);
+	for (off = 0, k = 0; off < len && k < 6; k++) {
+		size_t n = tok_pre_piece(TOK_PRE_GPT2, (const unsigned char *)u + off, len - off);
+		EXPECT(n == strlen(want[k]) && memcmp(u + off, want[k], n) == 0);
+		off += n;
+	}
+	EXPECT(off == len && k == 6);
 }
 
 static int only_token;
