@@ -175,9 +175,10 @@ def main():
                                                   pct(raw_fields, 7 * n), raw_bad))
     print("  by field: " + ", ".join("%s %d/%d" % (k, per_field[k], n) for k in FIELDS))
     print("warrant (schema + checks + best_of 4, %d candidates drawn):" % candidates)
-    print("  shipped  %2d: %d right, %d wrong  (%.0f%% of what shipped was right)"
+    print("  shipped  %2d: %d right, %d wrong%s"
           % (shipped_right + shipped_wrong, shipped_right, shipped_wrong,
-             pct(shipped_right, shipped_right + shipped_wrong)))
+             "  (%.0f%% of what shipped was right)" % pct(shipped_right, shipped_right + shipped_wrong)
+             if shipped_right + shipped_wrong else ""))
     print("  held for human review %2d: %d of them wrong, so not shipped wrong "
           "(out/review-queue.jsonl)" % (held, held_wrong))
     if queue:
