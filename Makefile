@@ -2,7 +2,8 @@
 #
 #   make            build build/warrant, build/libwarrant.a, build/libwarrant.so
 #   make test       unit tests, golden cases and end-to-end CLI tests
-#   make demo       install missing Debian packages (as root), build, run the example offline
+#   make demo       install missing Debian packages (as root), build, run the local-model demo offline
+#                   (DEMO=scripted: the scripted-model demo)
 #   make check      sanitizer build + tests, and static analysis
 #   make bench      benchmarks (bench/run.sh; BENCH=core|ledger|sources|schema|providers|sandbox|web|spans|tools|grammar|jobs|local|promptfoo for one)
 #   make fuzz       libFuzzer target for the workflow loader (clang)

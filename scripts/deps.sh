@@ -8,13 +8,19 @@
 # WITH_TORCH=1 adds python3-torch and python3-numpy: the local engine's
 # reference test (tests/e2e/local_ref.sh) checks it against PyTorch, and
 # scripts/model/ trains and exports models with them (CI sets it).
+# WITH_TRAIN=1 adds those and OpenBLAS: Debian's torch calls the system BLAS,
+# and the reference BLAS makes training the demo model about ten times slower.
+# python3 (standard library only) runs the local-model demo behind `make demo`.
 set -e
 pkgs="build-essential pkg-config libfyaml-dev libjansson-dev libsqlite3-dev
       libssl-dev libpcre2-dev libcurl4-openssl-dev libseccomp-dev libmicrohttpd-dev sqlite3 openssl bc
-      curl libpq-dev postgresql"
+      curl libpq-dev postgresql python3"
 if [ "${WITH_BROWSER:-0}" = 1 ]; then
 	pkgs="$pkgs chromium"
 	command -v node >/dev/null && command -v npm >/dev/null || pkgs="$pkgs nodejs npm"
+fi
+if [ "${WITH_TRAIN:-0}" = 1 ]; then
+	pkgs="$pkgs python3-torch python3-numpy libopenblas0-openmp"
 fi
 if [ "${WITH_TORCH:-0}" = 1 ]; then
 	pkgs="$pkgs python3-torch python3-numpy"
