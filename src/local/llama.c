@@ -175,7 +175,7 @@ static void split_one(struct local_model *m, const struct gguf_tensor *t, uint8_
 {
 	size_t idx = (size_t)(t - m->g.tensors), n = (size_t)t->ne[0] * (size_t)t->ne[1];
 	int8_t *qs = (int8_t *)*at;
-	float *d = (float *)(*at + (n + 63) / 64 * 64);
+	float *d = (float *)(void *)(*at + (n + 63) / 64 * 64);
 	const uint8_t *p = t->data;
 	for (size_t b = 0; b < n / QK8_0; b++, p += Q8_0_BYTES) {
 		uint16_t h;
@@ -478,7 +478,7 @@ static void mm_rows(struct mm *a, int ith, int64_t r0, int64_t r1)
 			if (t == a->T)
 				continue;
 		}
-		const float *wf = (const float *)wr;
+		const float *wf = (const float *)(const void *)wr;
 		if (a->w->type != GGML_F32) {
 			quant_row_to_f32(a->w->type, wr, row, a->n_in);
 			wf = row;
