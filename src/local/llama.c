@@ -175,7 +175,7 @@ static void split_one(struct local_model *m, const struct gguf_tensor *t, uint8_
 {
 	size_t idx = (size_t)(t - m->g.tensors), n = (size_t)t->ne[0] * (size_t)t->ne[1];
 	int8_t *qs = (int8_t *)*at;
-	float *d = (float *)(*at + (n + 63) / 64 * 64);
+	float *d = (float *)(void *)(*at + (n + 63) / 64 * 64);
 	const uint8_t *p = t->data;
 	for (size_t b = 0; b < n / QK8_0; b++, p += Q8_0_BYTES) {
 		uint16_t h;
@@ -403,18 +403,15 @@ struct mm {
 	int64_t n_in, n_out;
 	float *row;              /* per-thread scratch, n_in floats each */
 	size_t row_stride;
+	int64_t chunk;           /* rows a thread takes at a time (16 | chunk) */
+	int64_t next;            /* the next chunk to take */
 };
 
-static void mm_part(void *ctx, int ith, int nth)
+/* Output rows r0..r1 (multiples of 16 when AMX is used) for every token. */
+static void mm_rows(struct mm *a, int ith, int64_t r0, int64_t r1)
 {
-	struct mm *a = ctx;
-	int64_t r0 = a->n_out * ith / nth, r1 = a->n_out * (ith + 1) / nth;
-	if (a->t_amx) {   /* whole groups of 16 rows each */
-		int64_t g = a->n_out / 16;
-		r0 = g * ith / nth * 16;
-		r1 = g * (ith + 1) / nth * 16;
+	if (a->t_amx)
 		amx_q8_gemm(a->wsq, a->wsd, a->n_in, r0, r1, a->xs, a->xsd, a->t_amx, a->y, a->n_out);
-	}
 	size_t rs = ggml_row_size(a->w->type, a->n_in);
 	float *row = a->row + (size_t)ith * a->row_stride;
 	int64_t nb = a->n_in / QK8_0;
@@ -481,7 +478,7 @@ static void mm_part(void *ctx, int ith, int nth)
 			if (t == a->T)
 				continue;
 		}
-		const float *wf = (const float *)wr;
+		const float *wf = (const float *)(const void *)wr;
 		if (a->w->type != GGML_F32) {
 			quant_row_to_f32(a->w->type, wr, row, a->n_in);
 			wf = row;
@@ -503,15 +500,37 @@ static void mm_part(void *ctx, int ith, int nth)
 	}
 }
 
+/* Threads take chunks of rows from a shared counter until none is left, so
+ * a thread that loses its core for a while holds the others up by one chunk
+ * at most, not by half the matrix. */
+static void mm_part(void *ctx, int ith, int nth)
+{
+	struct mm *a = ctx;
+	int64_t n = (a->n_out + a->chunk - 1) / a->chunk;
+	(void)nth;
+	for (;;) {
+		int64_t c = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
+		if (c >= n)
+			break;
+		int64_t r0 = c * a->chunk, r1 = r0 + a->chunk < a->n_out ? r0 + a->chunk : a->n_out;
+		mm_rows(a, ith, r0, r1);
+	}
+}
+
 /* y[T, n_out] = x[T, n_in] . w^T, w stored [n_out rows of n_in]. */
 static void matmul(struct local_model *m, float *y, const float *x, int T,
                    const struct gguf_tensor *w)
 {
 	size_t wi = (size_t)(w - m->g.tensors);
 	struct mm a = { w, x, m->xq, m->xqd, m->split_qs[wi], m->split_d[wi], m->xs, m->xsd16,
-	                m->xg, m->xgd16, m->xsd, 0, y, T, w->ne[0], w->ne[1], m->row, 0 };
+	                m->xg, m->xgd16, m->xsd, 0, y, T, w->ne[0], w->ne[1], m->row, 0, 0, 0 };
 	if (a.wsq && T >= 16 && quant_amx_ok(a.n_in, a.n_out))
 		a.t_amx = T / 16 * 16;
+	int64_t nth = pool_size(m->pool);
+	a.chunk = (a.n_out / (nth * 4) + 15) / 16 * 16;
+	if (a.chunk < 16)
+		a.chunk = 16;
+	a.next = 0;
 	size_t d = (size_t)m->dim, q = (size_t)m->n_heads * m->head_dim, f = (size_t)m->ffn_dim;
 	size_t wide = f > q ? f : q;
 	a.row_stride = wide > d ? wide : d;
@@ -571,6 +590,7 @@ static void rope(const struct local_model *m, float *v, int n_heads, int pos)
 struct attn {
 	struct local_model *m;
 	int layer, T, pos0;
+	int next;                /* the next (token, head) job to take */
 };
 
 static void attn_part(void *ctx, int ith, int nth)
@@ -583,8 +603,9 @@ static void attn_part(void *ctx, int ith, int nth)
 	const float *vc = m->v_cache + (size_t)a->layer * m->n_ctx * kvd;
 	float *sc = m->scores + (size_t)ith * m->n_ctx;
 	float scale = 1.0f / sqrtf((float)hd);
-	int jobs = a->T * m->n_heads;
-	for (int job = jobs * ith / nth; job < jobs * (ith + 1) / nth; job++) {
+	int jobs = a->T * m->n_heads, job;
+	(void)nth;
+	while ((job = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED)) < jobs) {
 		int t = job / m->n_heads, h = job % m->n_heads, kh = h / group;
 		int n = a->pos0 + t + 1;
 		const float *q = m->q + (size_t)t * m->n_heads * hd + (size_t)h * hd;
@@ -639,7 +660,7 @@ static void layer_forward(struct local_model *m, int il, int T, int pos0)
 		memcpy(m->v_cache + base + (size_t)(pos0 + t) * kvd, m->v + (size_t)t * kvd,
 		       (size_t)kvd * sizeof(float));
 	}
-	struct attn a = { m, il, T, pos0 };
+	struct attn a = { m, il, T, pos0, 0 };
 	pool_run(m->pool, attn_part, &a);
 	matmul(m, m->xb, m->att_out, T, l->wo);
 	for (size_t i = 0; i < (size_t)T * d; i++)
