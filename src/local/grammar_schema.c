@@ -626,7 +626,11 @@ int grammar_from_schema(json_t *schema, const struct grammar_schema_params *p,
 	c.err = err;
 	buf_init(&c.rules, 0);
 	gen(&c, schema, "", "root", &root);
-	put(&c, out, "root ::= ");
+	/* JSON may begin with whitespace, and models often begin with a space
+	 * (a tokenizer's " {"): refusing it would push a model off the text it
+	 * was trained to write. Bounded like any other whitespace. */
+	c.used |= U_WS;
+	put(&c, out, "root ::= j-ws ");
 	put(&c, out, root.data);
 	put(&c, out, "\n");
 	put(&c, out, c.rules.data);

@@ -9,7 +9,7 @@ cat > s.json <<'JSON'
                 "code": {"type": "string", "pattern": "^[A-Z]+$"}}}
 JSON
 expect_exit 0 "schema to grammar" -- "$WARRANT" grammar s.json
-expect_out '^root ::= root-1$' "the root rule comes first"
+expect_out '^root ::= j-ws root-1$' "the root rule comes first (leading whitespace allowed)"
 expect_out '"\\"tag\\"" j-ws ":" j-ws \("\\"a\\"" \| "\\"b\\""\)' "the enum as literals"
 expect_out '^j-int ::= ' "integers from the building blocks"
 "$WARRANT" grammar s.json > s.gbnf
