@@ -245,4 +245,9 @@ int tools_generate(struct engine *e, int idx, const char *system, const char *pr
 int tools_decide(struct engine *e, int idx, enum wr_decision d, const char *actor,
                  const char *note, struct wr_err *err);
 
+/* The spec_params to load run_id's workflow with again: the organisation
+ * policy it started under (the path in buf), or none kept (find one). */
+int engine_spec_params(struct store *st, const char *run_id, struct spec_params *sp,
+                       char *buf, size_t size, struct wr_err *err);
+
 #endif

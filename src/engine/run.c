@@ -1,5 +1,6 @@
 /* run.c: starting, resuming and driving a run through its steps. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +350,30 @@ static void make_run_id(char id[WR_ID_MAX])
 		n += snprintf(id + n, (size_t)(WR_ID_MAX - n), "%02x", r[i]);
 }
 
+/* The meta key that remembers the organisation policy a run started under
+ * (its absolute path, or "" for none), so that a resumed run, or a decision
+ * on it, loads the workflow under the same policy. */
+static void policy_key(const char *run_id, char *key, size_t size)
+{
+	snprintf(key, size, "policy_of:%s", run_id);
+}
+
+int engine_spec_params(struct store *st, const char *run_id, struct spec_params *sp,
+                       char *buf, size_t size, struct wr_err *err)
+{
+	char key[WR_ID_MAX + 16];
+	int rc;
+
+	memset(sp, 0, sizeof(*sp));
+	policy_key(run_id, key, sizeof(key));
+	if ((rc = store_meta_get(st, key, buf, size, err)) == WR_ENOTFOUND)
+		return 0;       /* a run from before policies were kept: find one */
+	if (rc < 0)
+		return rc;
+	sp->policy_path = buf;
+	return 0;
+}
+
 /* The meta key that remembers which run a replay answers from, so that a
  * resumed replay still asks no model. */
 static void replay_key(const char *run_id, char *key, size_t size)
@@ -361,7 +386,7 @@ static int run_create(struct engine *e, struct wr_err *err)
 {
 	const struct spec_flow *flow = e->flow;
 	struct store_run *r = &e->run;
-	char *inputs = NULL, evidence[256], key[WR_ID_MAX + 16];
+	char *inputs = NULL, evidence[512], key[WR_ID_MAX + 16], policy[PATH_MAX];
 	int rc;
 
 	if (e->p->run_id && e->p->run_id[0])
@@ -391,13 +416,19 @@ static int run_create(struct engine *e, struct wr_err *err)
 	replay_key(r->id, key, sizeof(key));
 	if (e->replay_id[0] && (rc = store_meta_set(e->st, key, e->replay_id, err)) < 0)
 		goto fail;
+	policy_key(r->id, key, sizeof(key));
+	if (flow->policy && !realpath(flow->policy->path, policy))
+		snprintf(policy, sizeof(policy), "%s", flow->policy->path);
+	if ((rc = store_meta_set(e->st, key, flow->policy ? policy : "", err)) < 0)
+		goto fail;
 	for (size_t i = 0; i < flow->n_steps; i++)
 		if ((rc = engine_step_put(e, (int)i, "pending", WR_FAIL_NONE, NULL, NULL, 0, 0,
 		                          err)) < 0)
 			goto fail;
 	snprintf(evidence, sizeof(evidence),
-	         "{\"flow\":\"%s\",\"inputs\":\"%s\",\"seed\":%" PRIu64 "}", r->flow_hash,
-	         r->inputs_blob, r->seed);
+	         "{\"flow\":\"%s\",\"inputs\":\"%s\",\"seed\":%" PRIu64 "%s%s%s}", r->flow_hash,
+	         r->inputs_blob, r->seed, flow->policy ? ",\"policy\":\"" : "",
+	         flow->policy ? flow->policy->hash : "", flow->policy ? "\"" : "");
 	if ((rc = ledger_append(e->st, r->id, e->p->actor ? e->p->actor : "cli",
 	                        "run_started", r->flow_hash, evidence, NULL, err)) < 0)
 		goto fail;
@@ -487,7 +518,8 @@ int wr_run_resume(struct wr_store *store, const char *run_id,
 	struct spec_flow *flow = NULL;
 	struct buf bytes = BUF_INIT;
 	struct store_run run;
-	char id[WR_ID_MAX], key[WR_ID_MAX + 16];
+	struct spec_params sp;
+	char id[WR_ID_MAX], key[WR_ID_MAX + 16], policy[PATH_MAX];
 	struct engine e;
 	json_error_t je;
 	int rc;
@@ -509,7 +541,8 @@ int wr_run_resume(struct wr_store *store, const char *run_id,
 	}
 	if ((rc = store_blob_get_verified(st, run.flow_blob, &bytes, err)) < 0)
 		goto out;
-	if ((rc = spec_load_bytes(run.flow_path, bytes.data, bytes.len, NULL, &flow, err)) < 0)
+	if ((rc = engine_spec_params(st, id, &sp, policy, sizeof(policy), err)) < 0 ||
+	    (rc = spec_load_bytes(run.flow_path, bytes.data, bytes.len, &sp, &flow, err)) < 0)
 		goto out;
 	if (strcmp(flow->hash, run.flow_hash) != 0) {
 		rc = err_set(err, WR_ESTATE, "run %s: a file the workflow names has changed since "

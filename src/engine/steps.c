@@ -1,4 +1,5 @@
 /* steps.c: the check and approve steps, and people's decisions. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,7 +415,9 @@ int wr_decide(struct wr_store *store, const char *run_id, const char *step_id,
 	struct spec_flow *flow = NULL;
 	struct buf bytes = BUF_INIT;
 	struct store_step row;
+	struct spec_params sp;
 	struct engine e;
+	char policy[PATH_MAX];
 	int rc, idx, claimed = 0;
 
 	memset(&e, 0, sizeof(e));
@@ -442,7 +445,8 @@ int wr_decide(struct wr_store *store, const char *run_id, const char *step_id,
 		return rc;
 	claimed = 1;
 	if ((rc = store_blob_get_verified(st, e.run.flow_blob, &bytes, err)) < 0 ||
-	    (rc = spec_load_bytes(e.run.flow_path, bytes.data, bytes.len, NULL, &flow, err)) < 0)
+	    (rc = engine_spec_params(st, e.run.id, &sp, policy, sizeof(policy), err)) < 0 ||
+	    (rc = spec_load_bytes(e.run.flow_path, bytes.data, bytes.len, &sp, &flow, err)) < 0)
 		goto out;
 	idx = spec_step_find(flow, step_id);
 	if (idx < 0) {

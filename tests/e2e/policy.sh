@@ -140,6 +140,22 @@ expect_exit 2 "a command tool reaching outside the policy's paths does not load"
 	"$WARRANT" run org/team/tools.yaml --policy cmd-policy.yaml
 expect_out "tool 'fetch' may read 'private', outside the paths the organisation policy" "names the folder"
 
+# --- a run keeps the policy it started under: resumed or decided later,
+# its workflow loads under the same one ---
+db=org/team/.warrant/warrant.db
+sed 's/^  - {id: out, kind: ship/  - {id: r, kind: approve, of: a}\n  - {id: out, kind: ship/' org/team/f.yaml > org/team/wait.yaml
+expect_exit 4 "started with --policy none, a run waits for approval" -- \
+	"$WARRANT" run org/team/wait.yaml --policy none -i q=x
+run=$(sqlite3 $db "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+expect_exit 0 "approved later, it is not judged by the policy found beside it" -- \
+	"$WARRANT" approve "$run" r --store $db
+[ "$(sqlite3 $db "SELECT status FROM runs WHERE id = '$run'")" = done ] && ok "and it finishes" || fail "status"
+expect_exit 4 "a run under the found policy" -- "$WARRANT" run org/team/ok.yaml -i q=y
+run=$(sqlite3 $db "SELECT id FROM runs ORDER BY created_ms DESC, rowid DESC LIMIT 1")
+h=$(sha256sum org/warrant.policy.yaml | cut -d' ' -f1)
+sqlite3 $db "SELECT evidence FROM ledger WHERE run_id = '$run' AND action = 'run_started'" | grep -q "\"policy\":\"$h\"" &&
+	ok "the ledger's run_started entry names the policy's hash" || fail "evidence: $(sqlite3 $db "SELECT evidence FROM ledger WHERE run_id = '$run' AND action = 'run_started'")"
+
 # --- lock: required makes every run --locked ---
 printf 'lock: required\n' > lock-policy.yaml
 expect_exit 3 "lock: required refuses an unlocked workflow" -- "$WARRANT" run org/team/f.yaml --policy lock-policy.yaml -i q=x
