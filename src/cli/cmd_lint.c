@@ -133,8 +133,12 @@ int cmd_lint(int argc, char **argv)
 		rc = cli_fail(cli_exit_for(err.code), "%s", err.msg);
 		goto out;
 	}
-	if ((rc = json ? print_json(argv[optind], flow, &r) : 0) == 0 && !json)
+	if (json) {
+		rc = print_json(argv[optind], flow, &r);
+	} else {
 		print_text(argv[optind], flow, &r);
+		rc = 0;
+	}
 	if (!rc && min && r.level < min) {
 		fprintf(stderr, "warrant: %s is at level %d, below --min-level %d\n", argv[optind],
 		        r.level, min);
