@@ -97,39 +97,50 @@ static int find_step(void *ud, const struct wr_step_info *info)
 }
 
 /* 1 when every assertion (the suite's, then the case's) holds for the
- * run's artifacts; 0 with the first that fails in reason. */
+ * run's artifacts; 0 with the first that fails in reason. Assertions on the
+ * same step (most of them) share one look-up and one read of its bytes. */
 static int check_asserts(struct wr_store *store, const char *run_id, const struct wr_suite *s,
                          const struct suite_case *c, char *reason, size_t size,
                          struct wr_err *err)
 {
-	for (size_t i = 0; i < s->n_asserts + c->n_asserts; i++) {
+	struct find_artifact f = { NULL, "" };
+	char *bytes = NULL, why[400];
+	size_t len = 0;
+	int rc = 1, looked = 0;
+
+	for (size_t i = 0; rc == 1 && i < s->n_asserts + c->n_asserts; i++) {
 		const struct suite_assert *a = i < s->n_asserts ? &s->asserts[i]
 		                                                : &c->asserts[i - s->n_asserts];
-		struct find_artifact f = { a->of, "" };
-		char *bytes = NULL, why[400];
-		size_t len = 0;
-		int ok, rc;
-
 		const char *whose = i < s->n_asserts ? "suite assertion" : "assertion";
 		size_t n = i < s->n_asserts ? i + 1 : i - s->n_asserts + 1;
 
-		if ((rc = wr_run_steps(store, run_id, find_step, &f, err)) < 0)
-			return rc;
-		if (!f.hash[0]) {
-			snprintf(reason, size, "%s %zu: no artifact of %s%s", whose, n,
-			         a->of ? "step " : "a generate step", a->of ? a->of : "");
-			return 0;
+		if (!looked || (a->of ? !f.of || strcmp(a->of, f.of) : f.of != NULL)) {
+			char was[WR_HASH_HEX];
+
+			memcpy(was, f.hash, sizeof(was));
+			f.of = a->of;
+			f.hash[0] = '\0';
+			looked = 1;
+			if ((rc = wr_run_steps(store, run_id, find_step, &f, err)) < 0)
+				break;
+			if (!f.hash[0]) {
+				snprintf(reason, size, "%s %zu: no artifact of %s%s", whose, n,
+				         a->of ? "step " : "a generate step", a->of ? a->of : "");
+				rc = 0;
+				break;
+			}
+			if (!bytes || strcmp(was, f.hash)) {
+				free(bytes);
+				bytes = NULL;
+				if ((rc = wr_artifact_read(store, f.hash, 0, &bytes, &len, err)) < 0)
+					break;
+			}
 		}
-		if ((rc = wr_artifact_read(store, f.hash, 0, &bytes, &len, err)) < 0)
-			return rc;
-		ok = assert_run(a, bytes, len, why, sizeof(why));
-		free(bytes);
-		if (!ok) {
+		if (!(rc = assert_run(a, bytes, len, why, sizeof(why))))
 			snprintf(reason, size, "%s %zu: %.250s", whose, n, why);
-			return 0;
-		}
 	}
-	return 1;
+	free(bytes);
+	return rc;
 }
 
 /* Job j's outcome, from its run as the store has it. */
